@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The end-to-end tests drive real OpenSSH: sshd, ssh, ssh-keygen, ssh-agent (and asciinema as an
+# independent reader of recordings). As root this installs what is missing from Debian's packages;
+# otherwise it says what to install.
+set -euo pipefail
+
+missing=()
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+command -v asciinema >/dev/null 2>&1 || missing+=(asciinema)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test-prereqs: installing ${missing[*]} from Debian's packages" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq </dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
+  else
+    echo "test-prereqs: missing ${missing[*]}; install with: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# sshd refuses to start without its privilege-separation directory.
+if [ "$(id -u)" = 0 ]; then mkdir -p /run/sshd; fi
