@@ -62,3 +62,14 @@ export async function startDaemon(
 
   return {child, output: () => output, pid: child.pid!, stop}
 }
+
+/** What tests read from a finished command. */
+export interface CommandResult {
+  exitCode: number
+  stderr: string
+  stdout: string
+}
+
+export function commandResult(result: {exitCode?: number; stderr?: unknown; stdout?: unknown}): CommandResult {
+  return {exitCode: result.exitCode ?? -1, stderr: String(result.stderr ?? ''), stdout: String(result.stdout ?? '')}
+}

@@ -3,6 +3,8 @@ import {join} from 'node:path'
 
 import {execa, type Options} from 'execa'
 
+import {type CommandResult, commandResult} from './processes.js'
+
 export interface SshClientOptions {
   /** Extra `-o` options. */
   config?: Record<string, string>
@@ -18,7 +20,7 @@ export interface SshClientOptions {
 }
 
 /** Runs the real OpenSSH client with nothing of the machine's ~/.ssh: `ssh -F none`, its own known_hosts. */
-export async function runSsh(options: SshClientOptions, destination: string, command: string[], execaOptions: Options = {}) {
+export async function runSsh(options: SshClientOptions, destination: string, command: string[], execaOptions: Options = {}): Promise<CommandResult> {
   const knownHosts = join(options.dir, 'known_hosts')
   writeFileSync(knownHosts, options.knownHosts.map((l) => `${l}\n`).join(''))
   const config: Record<string, string> = {
@@ -38,11 +40,12 @@ export async function runSsh(options: SshClientOptions, destination: string, com
     destination,
     ...command,
   ]
-  return execa('ssh', args, {
+  const result = await execa('ssh', args, {
     env: {SSH_AUTH_SOCK: options.agentSocket ?? ''},
     reject: false,
     stdin: 'ignore',
     timeout: 30_000,
     ...execaOptions,
   })
+  return commandResult(result)
 }

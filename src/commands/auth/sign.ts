@@ -18,7 +18,7 @@ forwarding, user rc) unless --extensions says otherwise.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --host=api.example.com,ssh.example.com,64.225.88.175 --format=openssh --out=api.example.com',
     '<%= config.bin %> <%= command.id %> --user=joe --principals=joe,root --ttl 12h --out joe',
-    '<%= config.bin %> <%= command.id %> --host=web-1.example.com --public-key /etc/ssh/ssh_host_ed25519_key.pub --out web-1',
+    '<%= config.bin %> <%= command.id %> --host=web-1.example.com --public-key ssh_host_ed25519_key.pub --out web-1',
     '<%= config.bin %> <%= command.id %> --user=ci --force-command "/usr/local/bin/deploy" --source-address 10.0.0.0/8 --ttl 15m',
   ]
 

@@ -19,7 +19,7 @@ word it is a TrustedUserCAKeys line. --type host prints an "@cert-authority <hos
 known_hosts line. --format public-key prints the bare OpenSSH public key instead.`
 
   static override examples = [
-    {command: '<%= config.bin %> <%= command.id %> --type user | sed s/cert-authority\\ // > /etc/ssh/fleet_user_ca.pub', description: 'Make a TrustedUserCAKeys file'},
+    {command: '<%= config.bin %> <%= command.id %> --type user | sed s/cert-authority\\ // > fleet_user_ca.pub', description: 'Make a TrustedUserCAKeys file (install it as e.g. /etc/ssh/fleet_user_ca.pub)'},
     {command: '<%= config.bin %> <%= command.id %> --type host --hosts \'*.example.com\' >> ~/.ssh/known_hosts', description: 'Trust the host CA for a domain'},
     '<%= config.bin %> <%= command.id %> --type user --format public-key',
   ]

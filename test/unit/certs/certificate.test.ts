@@ -6,7 +6,6 @@ import {
   DEFAULT_USER_EXTENSIONS,
   FOREVER,
   formatCertificate,
-  parseCertificate,
   parseCertificateLine,
   signCertificate,
   verifyCertificate,
