@@ -11,6 +11,8 @@ import {
   type KeySpec,
   parsePrivateKey,
   type PrivateKey,
+  parsePublicKey,
+  type PublicKey,
 } from '../certs/index.js'
 import {readConfig, writeConfig} from '../state/config.js'
 import {exists, writeFileSafely} from '../state/files.js'
@@ -89,4 +91,23 @@ export async function loadCertificateAuthority(home: string, type: CertificateTy
 
   const config = await readConfig(home)
   return {cluster: config.cluster ?? hostname(), key: parsePrivateKey(text), privateKeyPath: path, type}
+}
+
+/** Only the public half of a CA, for checks that must not need the private key. */
+export async function loadCAPublicKey(home: string, type: CertificateType): Promise<{cluster: string; key: PublicKey}> {
+  const path = `${caPath(home, type)}.pub`
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    throw new FleetError(`no ${type} CA public key at ${path}`, {
+      code: 'ca_missing',
+      exit: 'missingState',
+      suggestions: [`Run \`fleetctl ca init\`, or copy the fleet's ${type} CA public key (\`fleetctl ca export --type ${type} --format public-key\`) to ${path}.`],
+    })
+  }
+
+  const config = await readConfig(home)
+  return {cluster: config.cluster ?? hostname(), key: parsePublicKey(text).key}
 }

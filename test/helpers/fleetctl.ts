@@ -6,14 +6,19 @@ import {type CommandResult, commandResult} from './processes.js'
 
 export const FLEETCTL_BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
-/** Runs the built CLI (`npm run build` first) as a user would, with its own state directory. */
+/**
+ * Runs the built CLI (`npm run build` first) as a user would, with its own state directory.
+ * stderr comes back with oclif's line wrapping undone.
+ */
 export async function fleetctl(args: string[], options: Options & {home: string}): Promise<CommandResult> {
-  const {home, ...rest} = options
+  const {env, home, ...rest} = options
   const result = await execa(process.execPath, [FLEETCTL_BIN, ...args], {
-    env: {FLEETCTL_HOME: home, NO_COLOR: '1'},
+    env: {...env, FLEETCTL_HOME: home, NO_COLOR: '1'},
     reject: false,
     stdin: 'ignore',
     ...rest,
   })
-  return commandResult(result)
+  const plain = commandResult(result)
+  // oclif wraps error messages to the terminal width behind " › "; tests read them as one line.
+  return {...plain, stderr: plain.stderr.replaceAll(/\s*›\s*/g, ' ').replaceAll(/\s+/g, ' ').trim()}
 }
