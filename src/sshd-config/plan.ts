@@ -98,12 +98,18 @@ interface SourceFile {
   managed: boolean
 }
 
+/**
+ * Where a setting sits. sshd 9.2 reads lines after `Match all` as global ones (even keywords a
+ * Match block may not hold), and also re-applies them to every connection like a Match block.
+ */
+type Scope = 'global' | 'match' | 'match-all'
+
 interface Setting {
   key: string
   args: string[]
   path: string
   line: number
-  inMatch: boolean
+  scope: Scope
 }
 
 /** Where fleetctl's block lands in the order sshd reads settings. */
@@ -137,15 +143,13 @@ export function planEnrollment(config: SshdConfig, request: EnrollmentRequest): 
   const conflicts: Conflict[] = []
   const warnings: string[] = []
   const block: string[] = []
-  const firstValue = (key: 'trustedusercakeys' | 'maxstartups', value: string, laterIsConflict: boolean) => {
-    const outcome = checkFirstValue(steps, key, value, laterIsConflict)
-    conflicts.push(...outcome.conflicts)
-    warnings.push(...outcome.warnings)
-    if (outcome.needed) block.push(formatDirective(KEYWORDS[key], [value]))
+  const add = (keyword: string, value: string, check: Check) => {
+    conflicts.push(...check.conflicts)
+    warnings.push(...check.warnings)
+    if (check.needed) block.push(formatDirective(keyword, [value]))
   }
-  // Replacing a CA someone else's users rely on is as bad as being ignored: both are conflicts.
-  firstValue('trustedusercakeys', request.trustedUserCAKeys, true)
-  if (request.maxStartups !== undefined) firstValue('maxstartups', request.maxStartups, false)
+  add(KEYWORDS.trustedusercakeys, request.trustedUserCAKeys, checkTrustedUserCAKeys(steps, request.trustedUserCAKeys))
+  if (request.maxStartups !== undefined) add(KEYWORDS.maxstartups, request.maxStartups, checkMaxStartups(steps, request.maxStartups))
   block.push(...hostKeyLines(steps, request, sshDir))
 
   const files: PlannedFile[] = []
@@ -288,14 +292,15 @@ function readOrder(main: SourceFile, included: readonly SourceFile[], sshDir: st
       placed = true
     }
   }
-  const read = (file: SourceFile, inMatch: boolean, depth: number) => {
-    let scopeIsMatch = inMatch
+  const read = (file: SourceFile, outer: Scope, depth: number) => {
+    let scope = outer
     file.lines.forEach((line, index) => {
       place(file, index)
       if (line.kind !== 'directive') return
       const key = line.keyword.toLowerCase()
       if (key === 'match') {
-        scopeIsMatch = true
+        const all = line.args.length === 1 && line.args[0].toLowerCase() === 'all'
+        scope = outer === 'match' ? 'match' : all ? 'match-all' : 'match'
       } else if (key === 'include') {
         if (depth >= MAX_INCLUDE_DEPTH) return
         for (const pattern of line.args) {
@@ -303,70 +308,89 @@ function readOrder(main: SourceFile, included: readonly SourceFile[], sshDir: st
           const matches = included.filter((other) => globMatches(resolved, other.path))
           // glob(3) hands sshd the matches sorted, and sshd reads them in that order.
           matches.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-          for (const other of matches) read(other, scopeIsMatch, depth + 1)
+          for (const other of matches) read(other, scope, depth + 1)
         }
       } else {
-        steps.push({key, args: line.args, path: file.path, line: line.line, inMatch: scopeIsMatch})
+        steps.push({key, args: line.args, path: file.path, line: line.line, scope})
       }
     })
     place(file, file.lines.length)
   }
-  read(main, false, 0)
+  read(main, 'global', 0)
   return steps
 }
 
-function checkFirstValue(steps: readonly Step[], key: keyof typeof KEYWORDS, value: string, laterIsConflict: boolean) {
-  const keyword = KEYWORDS[key]
+interface Check {
+  /** Whether our block must carry the setting; false when the config already says the same. */
+  needed: boolean
+  conflicts: Conflict[]
+  warnings: string[]
+}
+
+function occurrences(steps: readonly Step[], key: string) {
   const ours = steps.indexOf(OURS)
-  const settings = steps.flatMap((step, index) => (step !== OURS && step.key === key ? [{...step, index}] : []))
-  const global = settings.filter((setting) => !setting.inMatch)
+  const settings = steps.flatMap((step, index) => (step !== OURS && step.key === key ? [{...step, before: index < ours}] : []))
+  return {settings, read: settings.filter((setting) => setting.scope !== 'match')}
+}
+
+const where = (setting: Setting) => `${setting.path}:${setting.line} sets ${KEYWORDS[setting.key as keyof typeof KEYWORDS]} ${setting.args.join(' ')}`
+
+function conflict(setting: Setting, message: string): Conflict {
+  const keyword = KEYWORDS[setting.key as keyof typeof KEYWORDS]
+  return {keyword, path: setting.path, line: setting.line, value: setting.args.join(' '), message}
+}
+
+/**
+ * sshd keeps the first TrustedUserCAKeys it reads, and a matching Match block replaces it per
+ * connection. Any other CA file is a conflict either way round: if it wins, fleet certificates
+ * are refused; if ours wins, certificates from that CA silently stop working.
+ */
+function checkTrustedUserCAKeys(steps: readonly Step[], value: string): Check {
+  const {settings, read} = occurrences(steps, 'trustedusercakeys')
+  const differs = (setting: Setting) => setting.args.join(' ') !== value
+  const remedy = (existing: string) =>
+    existing === 'none'
+      ? 'Remove or comment out that line, then plan again.'
+      : `Append the fleet user CA public key to ${existing} and pass that file as the trusted user CA keys, or remove that line, then plan again.`
   const conflicts: Conflict[] = []
   const warnings: string[] = []
+
+  const first = read[0]
+  if (first?.before && first.scope === 'global' && differs(first)) {
+    conflicts.push(conflict(first, `${where(first)} before fleetctl's ${value}; sshd uses the first value it reads, so fleetctl's would be ignored. ${remedy(first.args.join(' '))}`))
+  }
+  for (const later of read.filter((setting) => !setting.before && setting.scope === 'global' && differs(setting))) {
+    conflicts.push(conflict(later, `${where(later)}, which fleetctl's ${value} would override, cutting off certificates from the CAs in that file. ${remedy(later.args.join(' '))}`))
+  }
+  for (const setting of settings.filter((s) => s.scope === 'match-all' && differs(s))) {
+    conflicts.push(conflict(setting, `${where(setting)} in a "Match all" block, which replaces fleetctl's ${value} for every connection. ${remedy(setting.args.join(' '))}`))
+  }
+  for (const setting of settings.filter((s) => s.scope === 'match' && differs(s))) {
+    warnings.push(`${where(setting)} inside a Match block; connections that match it do not use fleetctl's ${value}.`)
+  }
+  return {needed: !first || differs(first), conflicts, warnings}
+}
+
+/** Unlike most keywords, sshd keeps the last MaxStartups it reads (servconf.c never checks for an earlier one). */
+function checkMaxStartups(steps: readonly Step[], value: string): Check {
+  const {read} = occurrences(steps, 'maxstartups')
   const differs = (setting: Setting) => setting.args.join(' ') !== value
-
-  for (const setting of settings.filter((s) => s.inMatch && differs(s))) {
-    warnings.push(
-      `${setting.path}:${setting.line} sets ${keyword} ${setting.args.join(' ')} inside a Match block; connections that match it do not use fleetctl's ${value}.`,
+  const conflicts = read
+    .filter((setting) => !setting.before && differs(setting))
+    .map((setting) =>
+      conflict(setting, `${where(setting)} after fleetctl's ${value}; sshd uses the last MaxStartups it reads, so fleetctl's would be ignored. Remove or comment out that line, or plan without a MaxStartups value.`),
     )
-  }
-  const first = global[0]
-  if (!first || !differs(first)) return {needed: !first, conflicts, warnings}
-
-  const existing = first.args.join(' ')
-  if (first.index < ours) {
-    const remedy =
-      key === 'trustedusercakeys' && existing !== 'none'
-        ? `Append the fleet user CA public key to ${existing} and pass that file as the trusted user CA keys, or remove that line, then plan again.`
-        : `Remove or comment out that line, then plan again.`
-    conflicts.push({
-      keyword,
-      path: first.path,
-      line: first.line,
-      value: existing,
-      message: `${first.path}:${first.line} sets ${keyword} ${existing} before fleetctl's ${value}; sshd uses the first value it reads, so fleetctl's would be ignored. ${remedy}`,
-    })
-  }
-  for (const later of global.filter((setting) => setting.index > ours && differs(setting))) {
-    const where = `${later.path}:${later.line} sets ${keyword} ${later.args.join(' ')}`
-    if (laterIsConflict) {
-      conflicts.push({
-        keyword,
-        path: later.path,
-        line: later.line,
-        value: later.args.join(' '),
-        message: `${where}, which fleetctl's ${value} would override, cutting off certificates from the CAs in that file. Append the fleet user CA public key to ${later.args.join(' ')} and pass that file as the trusted user CA keys, or remove that line, then plan again.`,
-      })
-    } else {
-      warnings.push(`${where}; sshd will ignore it because fleetctl's ${value} comes first.`)
-    }
-  }
-  return {needed: true, conflicts, warnings}
+  const warnings = read
+    .filter((setting) => setting.before && differs(setting))
+    .map((setting) => `${where(setting)}; sshd uses the last MaxStartups it reads, so fleetctl's ${value} replaces it.`)
+  const last = read.at(-1)
+  return {needed: !last || differs(last), conflicts, warnings}
 }
 
 /** HostKey and HostCertificate add up rather than override: add ours unless already there. */
 function hostKeyLines(steps: readonly Step[], request: EnrollmentRequest, sshDir: string): string[] {
   const global = (key: string) =>
-    steps.flatMap((step) => (step !== OURS && step.key === key && !step.inMatch ? [step.args[0] ?? ''] : []))
+    steps.flatMap((step) => (step !== OURS && step.key === key && step.scope !== 'match' ? [step.args[0] ?? ''] : []))
   const hostKeys = global('hostkey')
   const lines: string[] = []
   const wanted =

@@ -302,15 +302,32 @@ describe('conflicts', () => {
     expect(plan.warnings).toEqual([expect.stringMatching(/sshd_config:3 .*inside a Match block/)])
   })
 
-  it('treats MaxStartups before ours as a conflict and after ours as a warning', () => {
+  it('treats a MaxStartups after ours as a conflict and one before as a warning, since the last one wins', () => {
     const entry = fixture('cis-hardened')
     const files = hostFiles(entry.main, entry.included)
-    const inMain = enroll(files, {maxStartups: '20:30:100', strategy: 'main-file'}).plan
-    expect(inMain.conflicts).toMatchObject([{keyword: 'MaxStartups', line: 32, value: '10:30:60'}])
     const dropIn = enroll(files, {maxStartups: '20:30:100'}).plan
-    expect(dropIn.status).toBe('change')
-    expect(dropIn.warnings).toEqual([expect.stringMatching(/sshd_config:32 sets MaxStartups 10:30:60; sshd will ignore it/)])
-    expect(dropIn.files[0].after).toContain('\nMaxStartups 20:30:100\n')
+    expect(dropIn.strategy).toBe('drop-in')
+    expect(dropIn.conflicts).toMatchObject([
+      {keyword: 'MaxStartups', path: MAIN, line: 32, value: '10:30:60', message: expect.stringMatching(/sshd uses the last MaxStartups/)},
+    ])
+    const inMain = enroll(files, {maxStartups: '20:30:100', strategy: 'main-file'}).plan
+    expect(inMain.status).toBe('change')
+    expect(inMain.warnings).toEqual([expect.stringMatching(/sshd_config:32 sets MaxStartups 10:30:60; sshd uses the last MaxStartups it reads/)])
+    expect(inMain.files[0].after).toContain('\nMaxStartups 20:30:100\n')
+    // Already the last value: nothing to add.
+    const same = enroll(files, {maxStartups: '10:30:60', strategy: 'main-file'}).plan
+    expect(same.files[0].after?.match(/MaxStartups/g)).toHaveLength(1)
+  })
+
+  it('treats lines after "Match all" as global, and a CA there as replacing ours everywhere', () => {
+    const main = 'Port 22\nMatch User x\n  PermitTTY no\nMatch all\nTrustedUserCAKeys /etc/ssh/corp_ca.pub\nMaxStartups 5:30:10\nHostKey /etc/ssh/ssh_host_rsa_key\n'
+    const plan = planEnrollment(parseSshdConfig(main), {...request, maxStartups: '20:30:100'})
+    expect(plan.conflicts.map((found) => [found.keyword, found.line, found.message.includes('for every connection') || found.message.includes('last')])).toEqual([
+      ['TrustedUserCAKeys', 5, true],
+      ['MaxStartups', 6, true],
+    ])
+    // The HostKey after Match all counts, so the default keys are not spelled out.
+    expect(globalDirectives(parseSshdConfig(plan.files[0].after ?? ''), 'HostKey').map((line) => line.args[0])).toEqual([request.hostKey])
   })
 
   it('ignores its own earlier block when checking for conflicts', () => {
