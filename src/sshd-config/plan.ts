@@ -118,7 +118,7 @@ type Step = Setting | typeof OURS
 
 export function planEnrollment(config: SshdConfig, request: EnrollmentRequest): EnrollmentPlan {
   checkRequest(request)
-  const sshDir = (request.sshDir ?? DEFAULT_SSH_DIR).replace(/(.)\/+$/, '$1')
+  const sshDir = normalizedSshDir(request.sshDir)
   const main = sourceFile(request.configPath ?? `${sshDir}/sshd_config`, config)
   const included = (request.includedFiles ?? []).map((file) => sourceFile(file.path, parseSshdConfig(file.text), file.text))
 
@@ -171,7 +171,7 @@ export function planEnrollment(config: SshdConfig, request: EnrollmentRequest): 
 
 /** Remove every fleetctl block from the main file and from the included files given. */
 export function planUnenrollment(config: SshdConfig, options: {configPath?: string; sshDir?: string; includedFiles?: IncludedFile[]} = {}): UnenrollmentPlan {
-  const main = sourceFile(options.configPath ?? `${options.sshDir ?? DEFAULT_SSH_DIR}/sshd_config`, config)
+  const main = sourceFile(options.configPath ?? `${normalizedSshDir(options.sshDir)}/sshd_config`, config)
   const files: PlannedFile[] = []
   addIfChanged(files, main.path, main.text, renderLines(main.lines))
   for (const file of options.includedFiles ?? []) {
@@ -217,6 +217,10 @@ function checkRequest(request: EnrollmentRequest): void {
       suggestions: [`Use a name like ${DEFAULT_DROP_IN_NAME}.`],
     })
   }
+}
+
+function normalizedSshDir(sshDir: string = DEFAULT_SSH_DIR): string {
+  return sshDir.replace(/(.)\/+$/, '$1')
 }
 
 function sourceFile(path: string, config: SshdConfig, text: string | null = null): SourceFile {

@@ -330,6 +330,26 @@ describe('conflicts', () => {
     expect(globalDirectives(parseSshdConfig(plan.files[0].after ?? ''), 'HostKey').map((line) => line.args[0])).toEqual([request.hostKey])
   })
 
+  it('ends a Match inside a drop-in at the end of that drop-in, as sshd does', () => {
+    const entry = fixture('debian-12')
+    const main = entry.main.replace('UsePAM yes\n', 'UsePAM yes\nTrustedUserCAKeys /etc/ssh/corp_ca.pub\n')
+    const files = hostFiles(main, [{path: '/etc/ssh/sshd_config.d/10-legacy.conf', text: 'Match Group legacy\n  TrustedUserCAKeys /etc/ssh/legacy_ca.pub\n'}])
+    const {plan} = enroll(files)
+    expect(plan.warnings).toEqual([expect.stringMatching(/^\/etc\/ssh\/sshd_config\.d\/10-legacy\.conf:2 .*inside a Match block/)])
+    // The main file's line after the Include is global again, so it is a conflict.
+    expect(plan.conflicts).toMatchObject([{path: MAIN, line: 86}])
+  })
+
+  it('follows an Include inside a drop-in', () => {
+    const entry = fixture('rhel-9')
+    const crypto = {path: '/etc/crypto-policies/back-ends/opensshserver.config', text: 'TrustedUserCAKeys /etc/pki/ca.pub\n'}
+    const {plan} = enroll(hostFiles(entry.main, [...entry.included, crypto]))
+    // 50-redhat.conf sorts after 50-fleetctl.conf, so the policy file is read after ours.
+    expect(plan.conflicts).toMatchObject([{path: crypto.path, line: 1, message: expect.stringMatching(/would override/)}])
+    const named = enroll(hostFiles(entry.main, [...entry.included, crypto]), {dropIn: {fileName: '90-fleetctl.conf'}}).plan
+    expect(named.conflicts).toMatchObject([{path: crypto.path, line: 1, message: expect.stringMatching(/sshd uses the first value/)}])
+  })
+
   it('ignores its own earlier block when checking for conflicts', () => {
     const enrolled = enroll(hostFiles('Port 22\n')).after
     expect(enroll(enrolled, {trustedUserCAKeys: '/etc/ssh/other.pub'}).plan.conflicts).toEqual([])
