@@ -11,9 +11,9 @@ export type FleetArgs<T extends typeof Command> = Interfaces.InferredArgs<T['arg
  * typed value `run()` returns, and errors mapped to stable exit codes.
  */
 export abstract class FleetCommand<T extends typeof Command> extends Command {
-  static enableJsonFlag = true
+  static override enableJsonFlag = true
 
-  static baseFlags = {
+  static override baseFlags = {
     home: Flags.string({
       env: 'FLEETCTL_HOME',
       helpGroup: 'GLOBAL',

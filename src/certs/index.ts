@@ -1,0 +1,3 @@
+export * from './certificate.js'
+export * from './duration.js'
+export * from './keys.js'
