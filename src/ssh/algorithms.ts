@@ -1,4 +1,7 @@
 /** SSH algorithm names for OpenSSH certificates (PROTOCOL.certkeys). */
+import {isCertificateAlgorithm} from '../certs/index.js'
+
+export {isCertificateAlgorithm} from '../certs/index.js'
 
 const CERT_SUFFIX = '-cert-v01@openssh.com'
 
@@ -21,11 +24,6 @@ export const PLAIN_HOST_KEY_ALGORITHMS = [
   'rsa-sha2-512',
   'rsa-sha2-256',
 ] as const
-
-/** True for certificate algorithm and key-type names (`ssh-ed25519-cert-v01@openssh.com`). */
-export function isCertificateAlgorithm(name: string): boolean {
-  return name.endsWith(CERT_SUFFIX)
-}
 
 /** The algorithm a certificate signs with: `rsa-sha2-512-cert-v01@openssh.com` -> `rsa-sha2-512`. */
 export function baseAlgorithm(name: string): string {

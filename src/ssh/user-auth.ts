@@ -3,8 +3,8 @@ import {type PublicKeyAuthContext, utils} from './ssh2.js'
 import type {CertificateTrust, TrustDecision} from './trust.js'
 
 export type UserAuthDecision =
-  | {ok: true; keyId: string; principals: string[]; signed: boolean}
-  | {ok: false; reason: string; message: string}
+  | (Extract<TrustDecision, {ok: true}> & {signed: boolean})
+  | {message: string; ok: false; reason: string}
 
 /**
  * Decide a publickey attempt on an ssh2 `Server`: only a user certificate trusted for `login`
