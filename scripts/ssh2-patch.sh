@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Regenerate patches/ssh2+1.17.0.patch after editing node_modules/ssh2/lib, keeping its header.
+# patch-package ignores lines before the first "diff --git", so the header travels with the patch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+patch=patches/ssh2+1.17.0.patch
+# The native crypto binding's build files differ per machine: never part of the patch.
+npx patch-package ssh2 --exclude 'package\.json$|/build/' >/dev/null
+{
+  cat <<'HEADER'
+# ssh2 1.17.0 + OpenSSH certificates (PROTOCOL.certkeys), for fleetctl.
+#
+# Why: fleetctl's proxy terminates SSH with ssh2 and dials hosts with ssh2, and all trust is
+# OpenSSH certificates. Unpatched ssh2 can present a host certificate but signs the key exchange
+# under the certificate name (OpenSSH: "key type does not match"), hands user-certificate
+# signatures over unstripped, drops certificates an agent lists, signs publickey auth under the
+# certificate name (sshd: "Failed publickey"), cannot negotiate or parse host certificates as a
+# client, asks agents for SHA-1 RSA certificate signatures, and cannot open an
+# auth-agent@openssh.com channel back to a client. It also misses a comma in server-sig-algs.
+#
+# What: certificates parse as keys (type = certificate type, SSH blob = whole certificate, crypto
+# = certified key); every signature made or checked for a certificate uses the base algorithm
+# name; certificate host-key algorithms are supported (never offered by default); RSA
+# certificates use rsa-sha2-512/256; Connection#openssh_authAgent(cb) opens the agent channel.
+# Plain-key behaviour is unchanged. No certificate trust checks here: fleetctl's src/certs does
+# them. Each change carries a "fleetctl:" comment. Regenerate with scripts/ssh2-patch.sh.
+# Proven by test/e2e/ssh2-certs.test.ts against real OpenSSH.
+HEADER
+  cat "$patch"
+} >"$patch.new"
+mv "$patch.new" "$patch"
+echo "wrote $patch"

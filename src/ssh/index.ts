@@ -1,0 +1,13 @@
+/** The SSH layer: ssh2 with OpenSSH certificates, behind a small API. Nothing else imports ssh2. */
+export {agentIdentities, agentSign, CertificateAgent, ForwardedAgent} from './agent.js'
+export type {AgentIdentity, SshAgent} from './agent.js'
+export {baseAlgorithm, blobKeyType, CERT_HOST_KEY_ALGORITHMS, isCertificateAlgorithm, PLAIN_HOST_KEY_ALGORITHMS} from './algorithms.js'
+export {certifiedHostKeys} from './host-certificate.js'
+export type {HostKeyEntry} from './host-certificate.js'
+export {FORWARD_AGENT_HINT, HOST_NOT_CERTIFIED, hostCertificateRejected} from './messages.js'
+export {connectUpstream} from './upstream.js'
+export type {UpstreamConnection, UpstreamOptions} from './upstream.js'
+export {checkUserCertificate} from './user-auth.js'
+export type {UserAuthDecision} from './user-auth.js'
+export {certificateTrust} from './trust.js'
+export type {CertificateKind, CertificateTrust, TrustDecision, TrustOptions} from './trust.js'
