@@ -11,3 +11,21 @@ export {checkUserCertificate} from './user-auth.js'
 export type {UserAuthDecision} from './user-auth.js'
 export {certificateTrust} from './trust.js'
 export type {CertificateKind, CertificateTrust, TrustDecision, TrustOptions} from './trust.js'
+export {ChannelOpenFailure, createSshServer, nativeCryptoLoaded, rejectChannelOpen} from './server.js'
+export type {SshServer, SshServerOptions} from './server.js'
+export {dialUpstream} from './upstream.js'
+export type {UpstreamDialOptions, UpstreamHost} from './upstream.js'
+export type {
+  AcceptConnection,
+  ClientChannel,
+  ClientInfo,
+  Connection,
+  ExecInfo,
+  PseudoTtyInfo,
+  PublicKeyAuthContext,
+  RejectConnection,
+  ServerChannel,
+  Session,
+  TcpipRequestInfo,
+  WindowChangeInfo,
+} from './ssh2.js'

@@ -9,16 +9,31 @@ declare module 'ssh2' {
     /** Open an `auth-agent@openssh.com` channel back to the client (added by the fleetctl patch). */
     openssh_authAgent(callback: ServerCallback): this
   }
+  interface Channel {
+    /** Send an RFC 4335 break on a client session channel (added by the fleetctl patch). */
+    sendBreak(length: number): void
+  }
 }
 
 export const {BaseAgent, Client, OpenSSHAgent, Server, utils} = ssh2
 export type {
+  AcceptConnection,
   AuthContext,
   ClientChannel,
+  ClientInfo,
   Connection,
+  ExecInfo,
   ParsedKey,
+  PseudoTtyInfo,
   PublicKeyAuthContext,
+  RejectConnection,
   ServerChannel,
   ServerConfig,
+  Session,
+  SetEnvInfo,
+  SignalInfo,
   SigningRequestOptions,
+  SubsystemInfo,
+  TcpipRequestInfo,
+  WindowChangeInfo,
 } from 'ssh2'

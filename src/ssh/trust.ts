@@ -13,8 +13,12 @@ export type TrustDecision =
   | {message: string; ok: false; reason: RejectionReason | string}
 
 export interface CertificateTrust {
-  /** Check an OpenSSH certificate blob for `principal` (a login for users, a host name for hosts). */
-  check(certificate: Buffer, kind: CertificateKind, principal: string): TrustDecision
+  /**
+   * Check an OpenSSH certificate blob for `principal` (a login for users, a host name for hosts);
+   * `undefined` accepts any principal (the proxy's own login, where the login that matters is
+   * the one on the host).
+   */
+  check(certificate: Buffer, kind: CertificateKind, principal: string | undefined): TrustDecision
 }
 
 export interface TrustOptions {

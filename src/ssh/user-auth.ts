@@ -8,11 +8,12 @@ export type UserAuthDecision =
 
 /**
  * Decide a publickey attempt on an ssh2 `Server`: only a user certificate trusted for `login`
+ * (any of its principals when `login` is undefined)
  * passes, and a signed attempt must carry a valid signature by the certified key. The caller
  * accepts or rejects the context; a query without signature (`signed: false`) is answered with
  * `ctx.accept()` so the client goes on to sign.
  */
-export function checkUserCertificate(ctx: PublicKeyAuthContext, trust: CertificateTrust, login: string): UserAuthDecision {
+export function checkUserCertificate(ctx: PublicKeyAuthContext, trust: CertificateTrust, login: string | undefined): UserAuthDecision {
   const {algo, data} = ctx.key
   if (!isCertificateAlgorithm(algo)) {
     return {ok: false, reason: 'not-a-certificate', message: `${algo} is a plain public key; a user certificate is required`}

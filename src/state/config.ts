@@ -13,12 +13,19 @@ export interface FleetConfig {
 }
 
 export async function readConfig(home: string): Promise<FleetConfig> {
-  const path = statePaths(home).config
+  return readConfigFile(statePaths(home).config, {missingOk: true})
+}
+
+/** A config file named on the command line (`--config`); missing is an error unless `missingOk`. */
+export async function readConfigFile(path: string, options: {missingOk?: boolean} = {}): Promise<FleetConfig> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {}
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (options.missingOk) return {}
+      throw new FleetError(`config file ${path} does not exist`, {code: 'config_missing', exit: 'missingState'})
+    }
     throw error
   }
 

@@ -1,0 +1,49 @@
+import {type AcceptConnection, ChannelOpenFailure, type RejectConnection, rejectChannelOpen, type ServerChannel, type TcpipRequestInfo} from '../ssh/index.js'
+import {certificateRestrictions} from './context.js'
+import type {SessionHost} from './session.js'
+import {closed, pump} from './streams.js'
+
+/**
+ * A `direct-tcpip` channel on the inner connection (`ssh -L`, `-D`, `-W` through the host):
+ * opened from the host with the user's login when the certificate has permit-port-forwarding.
+ */
+export function bridgeForward(accept: AcceptConnection<ServerChannel>, reject: RejectConnection, info: TcpipRequestInfo, host: SessionHost): void {
+  const {ctx, target} = host
+  const {audit, log: _log, metrics} = ctx.services
+  const fields = {user: ctx.user, login: ctx.login, host: target.host, client: ctx.client, destination: `${info.destIP}:${info.destPort}`}
+  if (!certificateRestrictions(ctx.certificate!).permitPortForwarding) {
+    ctx.log.info('port.forward.refused', {...fields, reason: 'the certificate has no permit-port-forwarding'})
+    return rejectChannelOpen(reject, 'port forwarding is not permitted by your certificate (no permit-port-forwarding)', ChannelOpenFailure.administrativelyProhibited)
+  }
+  if (ctx.services.draining || ctx.sessions >= ctx.services.config.limits.maxSessionsPerConnection) {
+    return rejectChannelOpen(reject, 'the proxy is shutting down or this connection has too many channels', ChannelOpenFailure.resourceShortage)
+  }
+  ctx.sessions++
+  void (async () => {
+    try {
+      const upstream = await host.upstream()
+      const remote = await new Promise<import('../ssh/index.js').ClientChannel>((resolve, rejectOpen) =>
+        upstream.client.forwardOut(info.srcIP, info.srcPort, info.destIP, info.destPort, (error, channel) => (error ? rejectOpen(error) : resolve(channel))),
+      )
+      const channel = accept()
+      channel.on('error', () => {})
+      remote.on('error', () => {})
+      metrics.forwards++
+      audit.write({event: 'port.forward', ...fields})
+      ctx.log.info('port.forward', fields)
+      const active = {done: closed(channel), abort: () => channel.close()}
+      ctx.services.active.add(active)
+      const inbound = pump(channel, remote, (chunk) => (metrics.bytes.in += chunk.length)).then(() => remote.end())
+      const outbound = pump(remote, channel, (chunk) => (metrics.bytes.out += chunk.length)).then(() => channel.end())
+      channel.once('close', () => remote.close())
+      remote.once('close', () => channel.close())
+      await Promise.all([inbound, outbound])
+      ctx.services.active.delete(active)
+    } catch (error) {
+      ctx.log.info('port.forward.failed', {...fields, error})
+      rejectChannelOpen(reject, `fleetctl proxy: ${(error as Error).message}`)
+    } finally {
+      ctx.sessions--
+    }
+  })()
+}

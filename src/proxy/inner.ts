@@ -1,0 +1,93 @@
+import type {Duplex} from 'node:stream'
+
+import {FleetError} from '../base/errors.js'
+import {
+  type Connection,
+  createSshServer,
+  FORWARD_AGENT_HINT,
+  ForwardedAgent,
+  type HostKeyEntry,
+  type UpstreamConnection,
+  type UpstreamHost,
+} from '../ssh/index.js'
+import {authenticateUsers} from './auth.js'
+import {ConnectionContext} from './context.js'
+import {bridgeForward} from './forward.js'
+import {bridgeSession, type SessionHost} from './session.js'
+
+export interface InnerTarget {
+  /** The connection the inner one runs in (the jump connection or the `-s proxy:` session's). */
+  outer: ConnectionContext
+  /** Where to open `auth-agent@openssh.com` when the inner connection does not forward its agent. */
+  outerConnection: Connection
+  host: string
+  port: number
+  /** The host, dialed and verified; the login happens with the user's agent on first use. */
+  upstream: UpstreamHost
+  /** Host keys with a certificate minted for the names the client may know the host by. */
+  hostKeys: HostKeyEntry[]
+}
+
+/**
+ * Terminate the user's SSH connection to `target.host` inside the proxy: an in-process SSH
+ * server on `stream` (the jump channel) presenting the minted host certificate. It checks the
+ * user certificate again for the requested login, then bridges each channel to the host.
+ */
+export function serveInner(stream: Duplex, target: InnerTarget): void {
+  const {outer} = target
+  const {services} = outer
+  const ctx = new ConnectionContext(services, outer.clientIp, outer.clientPort, {host: target.host, port: target.port, inner: true})
+  outer.onClose(() => ctx.close())
+  ctx.onClose(() => target.upstream.close())
+  stream.on('error', () => {})
+
+  const server = createSshServer({hostKeys: target.hostKeys, ident: 'fleetctl'}, (connection) => {
+    connection.on('error', (error) => ctx.log.info('inner.error', {error}))
+    connection.on('close', () => ctx.close())
+    ctx.onClose(() => connection.end())
+    const graceTimer = ctx.timer(services.config.limits.loginGraceSeconds * 1000, () => {
+      ctx.log.warn('login.grace_expired', {seconds: services.config.limits.loginGraceSeconds})
+      connection.end()
+    })
+    authenticateUsers(connection, ctx, 'requested', graceTimer)
+
+    let agentRequested = false
+    let upstream: Promise<UpstreamConnection> | undefined
+    const host: SessionHost = {
+      ctx,
+      target,
+      onAgentRequest: () => (agentRequested = true),
+      upstream: () => (upstream ??= loginUpstream(ctx, target, agentRequested ? connection : undefined)),
+    }
+    connection.on('ready', () => {
+      ctx.log.info('inner.authenticated', {key_id: ctx.user})
+      connection.on('session', (accept, reject) => bridgeSession(accept, reject, host))
+      connection.on('tcpip', (accept, reject, info) => bridgeForward(accept, reject, info, host))
+    })
+  })
+  server.serve(stream)
+}
+
+/**
+ * Log in to the host as the requested login with the user's agent: the one forwarded on the
+ * inner connection when the client asked for that, else the one behind the outer connection.
+ */
+async function loginUpstream(ctx: ConnectionContext, target: InnerTarget, innerConnection: Connection | undefined): Promise<UpstreamConnection> {
+  const agent = new ForwardedAgent(innerConnection ?? target.outerConnection)
+  try {
+    const connection = await target.upstream.login(ctx.login!, agent)
+    ctx.log.info('upstream.authenticated', {agent: innerConnection ? 'inner' : 'outer'})
+    return connection
+  } catch (error) {
+    if (error instanceof FleetError && error.code === 'agent-unavailable') {
+      ctx.services.audit.write({event: 'agent.missing', client: ctx.client, user: ctx.user, login: ctx.login, host: target.host})
+      ctx.log.warn('agent.missing', {host: target.host})
+      throw new FleetError(`fleetctl proxy: no ssh agent reachable to log in to ${ctx.login}@${target.host}: ${FORWARD_AGENT_HINT}`, {
+        code: 'agent-missing',
+        exit: 'untrusted',
+        cause: error,
+      })
+    }
+    throw error
+  }
+}

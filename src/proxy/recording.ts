@@ -1,0 +1,87 @@
+/**
+ * What the proxy needs from recording and audit. The real implementations live in
+ * src/recording and src/audit; `interim-recording.ts` stands in until they land.
+ */
+
+/** One session as the recording header and the audit log name it. */
+export interface SessionInfo {
+  id: string
+  /** Who: the user certificate's key id. */
+  user: string
+  keyId: string
+  /** The login on the host. */
+  login: string
+  host: string
+  port: number
+  /** The client's address as the proxy saw it (`ip:port`). */
+  client: string
+  kind: 'exec' | 'shell' | 'subsystem'
+  /** The command run (exec), the subsystem name, or the certificate's force-command. */
+  command?: string
+  /** The command the client asked for when a force-command replaced it. */
+  originalCommand?: string
+  pty?: {cols: number; rows: number; term: string}
+  startedAt: Date
+}
+
+export interface SessionEnd {
+  exitStatus?: number
+  exitSignal?: string
+}
+
+/** A PTY session's terminal recording (asciicast `o` and `r` events). */
+export interface TerminalRecording {
+  readonly path: string
+  /** Terminal output, as it happens. Called on the hot path: must not block or encode per byte. */
+  output(data: Buffer): void
+  resize(cols: number, rows: number): void
+  close(end: SessionEnd): Promise<void>
+}
+
+export interface StreamTotals {
+  bytes: number
+  sha256: string
+}
+
+/** A session without a PTY: counted and hashed per stream (bytes stored when configured). */
+export interface StreamRecording {
+  readonly path?: string
+  stdin(data: Buffer): void
+  stdout(data: Buffer): void
+  stderr(data: Buffer): void
+  close(end: SessionEnd): Promise<{stdin: StreamTotals; stdout: StreamTotals; stderr: StreamTotals}>
+}
+
+export interface SessionRecorder {
+  /** Start recording a PTY session; rejects when the recording cannot be written (fail closed). */
+  startTerminal(info: SessionInfo): Promise<TerminalRecording>
+  startStreams(info: SessionInfo): Promise<StreamRecording>
+  /** Flush and close everything still open (shutdown). */
+  close(): Promise<void>
+}
+
+export type AuditEventName =
+  | 'agent.missing'
+  | 'auth.failure'
+  | 'exec'
+  | 'host.rejected'
+  | 'port.forward'
+  | 'session.end'
+  | 'session.start'
+  | 'subsystem'
+
+/** One audit line: `time` and `event` are added by the sink. */
+export interface AuditEvent {
+  event: AuditEventName
+  session?: string
+  user?: string
+  login?: string
+  host?: string
+  client?: string
+  [field: string]: unknown
+}
+
+export interface AuditSink {
+  write(event: AuditEvent): void
+  close(): Promise<void>
+}

@@ -1,0 +1,46 @@
+import {createRequire} from 'node:module'
+import type {Duplex} from 'node:stream'
+
+import type {HostKeyEntry} from './host-certificate.js'
+import {type ClientInfo, type Connection, type RejectConnection, Server} from './ssh2.js'
+
+/** An ssh2 server that never listens itself: sockets and channel streams are handed to it. */
+export interface SshServer {
+  /** Run the SSH server side over an accepted socket or a channel stream (an inner connection). */
+  serve(socket: Duplex): void
+}
+
+export interface SshServerOptions {
+  hostKeys: HostKeyEntry[]
+  /** The version string after `SSH-2.0-`. */
+  ident?: string
+  debug?: (line: string) => void
+}
+
+/** An ssh2 `Server` for `hostKeys`; `onConnection` gets every connection served on it. */
+export function createSshServer(options: SshServerOptions, onConnection: (connection: Connection, info: ClientInfo) => void): SshServer {
+  const server = new Server({debug: options.debug, hostKeys: options.hostKeys as never, ident: options.ident}, onConnection)
+  return {serve: (socket) => server.injectSocket(socket as never)}
+}
+
+/** RFC 4254 channel-open failure reason codes. */
+export const ChannelOpenFailure = {
+  administrativelyProhibited: 1,
+  connectFailed: 2,
+  unknownChannelType: 3,
+  resourceShortage: 4,
+} as const
+
+/**
+ * Reject a channel open with a reason the client prints (`ssh -W` shows "channel 0: open failed:
+ * connect failed: <description>"); the fleetctl patch lets ssh2's reject carry both.
+ */
+export function rejectChannelOpen(reject: RejectConnection, description: string, code: number = ChannelOpenFailure.connectFailed): void {
+  ;(reject as unknown as (code: number, description: string) => void)(code, description)
+}
+
+/** Whether ssh2's native crypto binding (AES-GCM, ChaCha20-Poly1305 in C) loaded; pure JS is slower. */
+export function nativeCryptoLoaded(): boolean {
+  const require = createRequire(import.meta.url)
+  return (require('ssh2/lib/protocol/crypto.js') as {bindingAvailable?: boolean}).bindingAvailable === true
+}
