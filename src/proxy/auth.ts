@@ -40,6 +40,6 @@ export function authenticateUsers(connection: Connection, ctx: ConnectionContext
     const code = reason.slice(0, reason.indexOf(':'))
     metrics.authFailure(code)
     ctx.log.warn('auth.failure', {client: ctx.client, login: username, reason})
-    audit.write({event: 'auth.failure', client: ctx.client, login: username, reason, reasons: ctx.authFailures})
+    audit.write({event: 'auth.failure', session: ctx.id, client: ctx.client, user: null, login: username, host: null, reason, method: 'publickey'})
   })
 }

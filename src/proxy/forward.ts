@@ -9,10 +9,12 @@ import {closed, pump} from './streams.js'
  */
 export function bridgeForward(accept: AcceptConnection<ServerChannel>, reject: RejectConnection, info: TcpipRequestInfo, host: SessionHost): void {
   const {ctx, target} = host
-  const {audit, log: _log, metrics} = ctx.services
-  const fields = {user: ctx.user, login: ctx.login, host: target.host, client: ctx.client, destination: `${info.destIP}:${info.destPort}`}
+  const {audit, metrics} = ctx.services
+  const fields = {session: ctx.id, user: ctx.user, login: ctx.login, host: target.host, client: ctx.client, direction: 'local', destHost: info.destIP, destPort: info.destPort, origHost: info.srcIP, origPort: info.srcPort}
   if (!certificateRestrictions(ctx.certificate!).permitPortForwarding) {
-    ctx.log.info('port.forward.refused', {...fields, reason: 'the certificate has no permit-port-forwarding'})
+    const reason = 'the certificate has no permit-port-forwarding'
+    ctx.log.info('port.forward.refused', {...fields, reason})
+    audit.write({event: 'port.forward', ...fields, allowed: false, reason})
     return rejectChannelOpen(reject, 'port forwarding is not permitted by your certificate (no permit-port-forwarding)', ChannelOpenFailure.administrativelyProhibited)
   }
   if (ctx.services.draining || ctx.sessions >= ctx.services.config.limits.maxSessionsPerConnection) {
@@ -29,7 +31,7 @@ export function bridgeForward(accept: AcceptConnection<ServerChannel>, reject: R
       channel.on('error', () => {})
       remote.on('error', () => {})
       metrics.forwards++
-      audit.write({event: 'port.forward', ...fields})
+      audit.write({event: 'port.forward', ...fields, allowed: true})
       ctx.log.info('port.forward', fields)
       const active = {done: closed(channel), abort: () => channel.close()}
       ctx.services.active.add(active)

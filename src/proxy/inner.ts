@@ -80,7 +80,7 @@ async function loginUpstream(ctx: ConnectionContext, target: InnerTarget, innerC
     return connection
   } catch (error) {
     if (error instanceof FleetError && error.code === 'agent-unavailable') {
-      ctx.services.audit.write({event: 'agent.missing', client: ctx.client, user: ctx.user, login: ctx.login, host: target.host})
+      ctx.services.audit.write({event: 'agent.missing', session: ctx.id, client: ctx.client, user: ctx.user, login: ctx.login, host: target.host, hint: FORWARD_AGENT_HINT})
       ctx.log.warn('agent.missing', {host: target.host})
       throw new FleetError(`fleetctl proxy: no ssh agent reachable to log in to ${ctx.login}@${target.host}: ${FORWARD_AGENT_HINT}`, {
         code: 'agent-missing',

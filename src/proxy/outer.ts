@@ -65,7 +65,7 @@ export function serveOuter(socket: Socket, services: ProxyServices): void {
 
 /** Dial and verify the host first: its certificate's principals go into the one the proxy mints. */
 async function dial(ctx: ConnectionContext, host: string, port: number): Promise<UpstreamHost> {
-  const {config, hostTrust, log: _log} = ctx.services
+  const {config, hostTrust} = ctx.services
   const upstream = await dialUpstream({
     host,
     port,
@@ -91,7 +91,7 @@ function hostRejected(ctx: ConnectionContext, host: string, port: number, error:
   const message = error instanceof Error ? error.message : String(error)
   ctx.services.metrics.hostsRejected++
   ctx.log.warn('host.rejected', {host, port, reason: message})
-  ctx.services.audit.write({event: 'host.rejected', client: ctx.client, user: ctx.user, host, port, reason: message})
+  ctx.services.audit.write({event: 'host.rejected', session: ctx.id, client: ctx.client, user: ctx.user, login: null, host: `${host}:${port}`, reason: message})
   return message
 }
 

@@ -73,11 +73,11 @@ export type AuditEventName =
 /** One audit line: `time` and `event` are added by the sink. */
 export interface AuditEvent {
   event: AuditEventName
-  session?: string
-  user?: string
-  login?: string
-  host?: string
-  client?: string
+  session?: null | string
+  user?: null | string
+  login?: null | string
+  host?: null | string
+  client?: null | string
   [field: string]: unknown
 }
 

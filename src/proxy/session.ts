@@ -1,4 +1,5 @@
 import {randomUUID} from 'node:crypto'
+import {basename} from 'node:path'
 
 import {FleetError} from '../base/errors.js'
 import type {ClientChannel, PseudoTtyInfo, ServerChannel, UpstreamConnection} from '../ssh/index.js'
@@ -168,69 +169,77 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
       return refuse(channel, `fleetctl proxy: refusing the session: its recording cannot be written (${(error as Error).message}); tell the proxy's operator`)
     }
 
-    const upstream = await host.upstream().catch(async (error: unknown) => {
-      metrics.sessionsRefused++
-      await (recording ?? streams)!.close({}).catch(() => {})
-      recording = undefined
-      throw error
-    })
-    metrics.sessionStarted(request.kind)
-    audit.write({event: 'session.start', ...fields, kind: request.kind, pty: info.pty !== undefined, recording: recording?.path})
-    if (request.kind === 'exec' || (request.kind === 'shell' && info.command !== undefined)) {
-      audit.write({event: 'exec', ...fields, command: info.command, original_command: info.originalCommand})
-    } else if (request.kind === 'subsystem') {
-      audit.write({event: 'subsystem', ...fields, subsystem: request.request, command: info.originalCommand === undefined ? undefined : info.command})
-    }
-    log.info('session.start', {kind: request.kind, command: info.command, pty: info.pty !== undefined})
-
-    remote = await openRemote(upstream, request)
-    remote.on('error', () => {})
+    const terminalBytes = {stdin: 0, stdout: 0, stderr: 0}
     let exit: {code?: number; signal?: string; coreDumped?: boolean; description?: string} | undefined
-    remote.on('exit', (code: number | null, signal?: string, coreDumped?: boolean, description?: string) => {
-      exit = code === null || code === undefined ? {signal, coreDumped, description} : {code}
-    })
-    channel.once('close', () => remote?.close())
+    let begun = false
+    try {
+      const upstream = await host.upstream()
+      remote = await openRemote(upstream, request)
+      begun = true
+      metrics.sessionStarted(request.kind)
+      const ptyInfo = info.pty ?? null
+      audit.write({event: 'session.start', ...fields, kind: request.kind, pty: ptyInfo, recording: recording ? basename(recording.path) : null})
+      if (request.kind === 'exec' || (request.kind === 'shell' && info.command !== undefined)) {
+        audit.write({event: 'exec', ...fields, command: info.command, pty: ptyInfo !== null})
+      } else if (request.kind === 'subsystem') {
+        audit.write({event: 'subsystem', ...fields, name: request.request})
+      }
+      log.info('session.start', {kind: request.kind, command: info.command, pty: ptyInfo !== null})
 
-    const terminal = recording
-    const inbound = pump(channel, remote, (chunk) => {
-      metrics.bytes.in += chunk.length
-      streams?.stdin(chunk)
-    }).then(() => remote?.end())
-    const outbound = pump(remote, channel, (chunk) => {
-      metrics.bytes.out += chunk.length
-      if (terminal) terminal.output(chunk)
-      else streams!.stdout(chunk)
-    })
-    const errors = pump(remote.stderr, channel.stderr, (chunk) => {
-      metrics.bytes.out += chunk.length
-      if (terminal) terminal.output(chunk)
-      else streams!.stderr(chunk)
-    })
-    await Promise.all([outbound, errors, closed(remote)])
-    // Everything the host sent is queued on the client's channel before its exit status and close.
-    await Promise.all([flushed(channel), flushed(channel.stderr)])
-    if (exit?.code !== undefined) channel.exit(exit.code)
-    else if (exit?.signal) channel.exit(exit.signal.replace(/^SIG/, ''), exit.coreDumped ?? false, exit.description ?? '')
-    channel.end()
-    void inbound
+      remote.on('error', () => {})
+      remote.on('exit', (code: number | null, signal?: string, coreDumped?: boolean, description?: string) => {
+        exit = code === null || code === undefined ? {signal, coreDumped, description} : {code}
+      })
+      channel.once('close', () => remote?.close())
 
-    const end = {exitStatus: exit?.code, exitSignal: exit?.signal}
-    const totals = streams ? await streams.close(end) : undefined
-    if (recording) await recording.close(end)
-    metrics.sessionsActive--
-    const duration = (Date.now() - info.startedAt.getTime()) / 1000
-    audit.write({
-      event: 'session.end',
-      ...fields,
-      kind: request.kind,
-      command: info.command,
-      duration_seconds: duration,
-      exit_status: exit?.code,
-      exit_signal: exit?.signal,
-      recording: recording?.path,
-      ...(totals ? {bytes: {stdin: totals.stdin.bytes, stdout: totals.stdout.bytes, stderr: totals.stderr.bytes}, sha256: {stdin: totals.stdin.sha256, stdout: totals.stdout.sha256, stderr: totals.stderr.sha256}} : {}),
-    })
-    log.info('session.end', {exit_status: exit?.code, exit_signal: exit?.signal, duration_seconds: duration})
+      const terminal = recording
+      const inbound = pump(channel, remote, (chunk) => {
+        metrics.bytes.in += chunk.length
+        if (terminal) terminalBytes.stdin += chunk.length
+        else streams!.stdin(chunk)
+      }).then(() => remote?.end())
+      const outbound = pump(remote, channel, (chunk) => {
+        metrics.bytes.out += chunk.length
+        if (terminal) {
+          terminalBytes.stdout += chunk.length
+          terminal.output(chunk)
+        } else streams!.stdout(chunk)
+      })
+      const errors = pump(remote.stderr, channel.stderr, (chunk) => {
+        metrics.bytes.out += chunk.length
+        if (terminal) {
+          terminalBytes.stderr += chunk.length
+          terminal.output(chunk)
+        } else streams!.stderr(chunk)
+      })
+      await Promise.all([outbound, errors, closed(remote)])
+      // Everything the host sent is queued on the client's channel before its exit status and close.
+      await Promise.all([flushed(channel), flushed(channel.stderr)])
+      if (exit?.code !== undefined) channel.exit(exit.code)
+      else if (exit?.signal) channel.exit(exit.signal.replace(/^SIG/, ''), exit.coreDumped ?? false, exit.description ?? '')
+      channel.end()
+      void inbound
+    } finally {
+      if (!begun) metrics.sessionsRefused++
+      else metrics.sessionsActive--
+      const end = {exitStatus: exit?.code, exitSignal: exit?.signal}
+      const totals = streams ? await streams.close(end).catch(() => undefined) : undefined
+      if (recording) await recording.close(end).catch((error) => log.error('recording.close_failed', {error}))
+      recording = undefined
+      if (begun) {
+        const duration = (Date.now() - info.startedAt.getTime()) / 1000
+        audit.write({
+          event: 'session.end',
+          ...fields,
+          duration,
+          exitStatus: exit?.code ?? null,
+          exitSignal: exit?.signal ?? null,
+          bytes: totals ? {stdin: totals.stdin.bytes, stdout: totals.stdout.bytes, stderr: totals.stderr.bytes} : terminalBytes,
+          ...(totals ? {sha256: {stdin: totals.stdin.sha256, stdout: totals.stdout.sha256, stderr: totals.stderr.sha256}} : {}),
+        })
+        log.info('session.end', {exit_status: exit?.code, exit_signal: exit?.signal, duration_seconds: duration})
+      }
+    }
   }
 
   /** Open the host's session with the same requests the client made. */

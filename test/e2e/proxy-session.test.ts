@@ -1,0 +1,118 @@
+/**
+ * `fleetctl proxy start` end to end with real OpenSSH: interactive PTY sessions through `ssh -J`
+ * (recorded, played back by asciinema), where the agent comes from, exit codes and streams.
+ */
+import {mkdirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {type Agent, startAgent} from '../helpers/agent.js'
+import {asciinemaCat, fleetUser, runClient, runPtySession, type RunningProxy, startFleetHost, startProxy, writeClientConfig} from '../helpers/proxy.js'
+import type {Sshd} from '../helpers/sshd.js'
+import {tmpDir} from '../helpers/tmp.js'
+
+describe('proxy sessions through ssh -J', () => {
+  const tmp = tmpDir('fleetctl-proxy-session-')
+  const home = join(tmp.path, 'home')
+  let proxy: RunningProxy
+  let sshd: Sshd
+  let agent: Agent
+  let config: string
+  const dir = (name: string) => {
+    const path = join(tmp.path, name)
+    mkdirSync(path, {recursive: true})
+    return path
+  }
+
+  beforeAll(async () => {
+    proxy = await startProxy(home)
+    sshd = await startFleetHost(dir('host'), home)
+    agent = await startAgent(dir('agent'))
+    await agent.add(await fleetUser(dir('user'), home, 'alice'))
+    config = writeClientConfig(dir('client'), home, {hostPort: sshd.port, proxyPort: proxy.port})
+  })
+
+  afterAll(async () => {
+    await Promise.all([proxy?.stop(), sshd?.stop(), agent?.stop()])
+    tmp.remove()
+  })
+
+  it('creates the CAs on first start and says where', () => {
+    const created = proxy.events().find((e) => e.event === 'ca.created')
+    expect(created?.host_ca).toBe(join(home, 'ca', 'host_ca'))
+    expect(proxy.events().find((e) => e.event === 'proxy.listening')).toMatchObject({native_crypto: true, checks_host_keys: true})
+  })
+
+  it('runs an interactive PTY session: type, read, resize, exit with a code; the recording plays with asciinema', async () => {
+    const before = new Set(await proxy.recordings())
+    const session = await runPtySession(
+      config,
+      ['-tt', 'web1'],
+      [
+        {send: 'stty size; echo ready-$((6*7))\n'},
+        {expect: 'ready-42'},
+        {expect: '24 80'},
+        {resize: [100, 40]},
+        {sleep: 0.3},
+        {send: 'stty size\n'},
+        {expect: '40 100'},
+        {send: 'exit 3\n'},
+      ],
+      agent.socket,
+    )
+    expect(session.failed, session.transcript).toBeNull()
+    expect(session.exitCode, session.transcript).toBe(3)
+
+    const recordings = (await proxy.recordings()).filter((path) => !before.has(path))
+    expect(recordings).toHaveLength(1)
+    const lines = readFileSync(recordings[0]!, 'utf8').trim().split('\n')
+    const header = JSON.parse(lines[0]!)
+    expect(header).toMatchObject({version: 2, width: 80, height: 24, env: {TERM: 'xterm'}, fleetctl: {user: 'alice', login: 'root', host: '127.0.0.1'}})
+    const events = lines.slice(1).map((line) => JSON.parse(line) as [number, string, string])
+    expect(events.some(([, type, data]) => type === 'r' && data === '100x40')).toBe(true)
+    const output = events.filter(([, type]) => type === 'o').map(([, , data]) => data).join('')
+    expect(output).toContain('ready-42')
+    expect(output).toContain('40 100')
+
+    const played = await asciinemaCat(recordings[0]!)
+    expect(played.exitCode, played.stderr).toBe(0)
+    expect(played.stdout).toContain('ready-42')
+
+    const audit = await proxy.audit()
+    const start = audit.find((e) => e.event === 'session.start' && (e.pty as {cols?: number} | null)?.cols === 80)
+    expect(start).toMatchObject({kind: 'shell', user: 'alice', login: 'root'})
+    expect(audit.find((e) => e.event === 'session.end' && e.session === start!.session)).toMatchObject({exitStatus: 3})
+  })
+
+  it('takes the agent from the inner connection when ForwardAgent is on for the target only', async () => {
+    const inner = writeClientConfig(dir('client-inner'), home, {forwardAgentToHost: true, forwardAgentToProxy: false, hostPort: sshd.port, proxyPort: proxy.port})
+    const result = await runClient('ssh', inner, ['web1', 'echo via-inner'], {agent: agent.socket})
+    expect(result, result.stderr).toMatchObject({exitCode: 0, stdout: 'via-inner'})
+    await proxy.waitFor('upstream.authenticated', (e) => e.agent === 'inner')
+  })
+
+  it('without a forwarded agent says which ssh_config line to add, and does not hang', async () => {
+    const none = writeClientConfig(dir('client-none'), home, {forwardAgentToProxy: false, hostPort: sshd.port, proxyPort: proxy.port})
+    const result = await runClient('ssh', none, ['web1', 'echo never'], {agent: agent.socket, timeout: 30_000})
+    expect(result.exitCode).toBe(255)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toContain('no ssh agent reachable to log in to root@127.0.0.1: add "ForwardAgent yes" for the proxy host in ~/.ssh/config (or run ssh -A)')
+    expect((await proxy.audit()).some((e) => e.event === 'agent.missing')).toBe(true)
+  })
+
+  it('returns the exit code, keeps stdout and stderr apart, and runs an exec whose stdin is /dev/null', async () => {
+    expect((await runClient('ssh', config, ['web1', 'exit 7'], {agent: agent.socket})).exitCode).toBe(7)
+    const result = await runClient('ssh', config, ['web1', 'echo to-out; echo to-err >&2; exit 0'], {agent: agent.socket})
+    expect(result).toMatchObject({exitCode: 0, stdout: 'to-out', stderr: 'to-err'})
+    const piped = await runClient('ssh', config, ['web1', 'wc -c'], {agent: agent.socket, input: 'x'.repeat(1000)})
+    expect(piped).toMatchObject({exitCode: 0, stdout: '1000'})
+  })
+
+  it('accepts the subsystem form: ssh -A -p <port> proxy -s proxy:host:port', async () => {
+    const result = await runClient('ssh', config, ['web1s', 'echo via-subsystem; exit 4'], {agent: agent.socket})
+    expect(result.stdout, result.stderr).toBe('via-subsystem')
+    expect(result.exitCode).toBe(4)
+    await proxy.waitFor('jump.open', (e) => e.via === 'subsystem')
+  })
+})
