@@ -138,6 +138,8 @@ export interface ClientOptions {
   forwardAgentToHost?: boolean
   /** Extra lines for the target's Host block. */
   hostLines?: string[]
+  /** Check the host's certificate for its fleet name (default) or for the address dialed. */
+  hostKeyAlias?: boolean
 }
 
 /**
@@ -158,7 +160,7 @@ export function writeClientConfig(dir: string, home: string, options: ClientOpti
       `  ForwardAgent ${options.forwardAgentToProxy === false ? 'no' : 'yes'}`,
       'Host web1',
       '  HostName 127.0.0.1',
-      `  HostKeyAlias ${HOST_NAME}`,
+      ...(options.hostKeyAlias === false ? [] : [`  HostKeyAlias ${HOST_NAME}`]),
       `  Port ${options.hostPort}`,
       '  ProxyJump proxy',
       `  ForwardAgent ${options.forwardAgentToHost ? 'yes' : 'no'}`,
