@@ -20,9 +20,15 @@ const examples = Object.values(manifest.commands).flatMap((command) =>
   }),
 )
 
+/** Examples of servers carry this comment: they run until stopped (see below). */
+const RUNS_UNTIL_STOPPED = '# runs until stopped'
+
 /**
  * Every example in `--help` runs as written, in a shell with `fleetctl` on the PATH, a fresh
  * HOME and state directory (with CAs, unless the example is the one that creates them).
+ * An example marked `# runs until stopped` (`proxy start`) passes when it logs proxy.listening
+ * within 20 s and exits 0 on SIGTERM; it listens on kernel-chosen loopback ports
+ * (FLEETCTL_PROXY_LISTEN / FLEETCTL_PROXY_WEB_LISTEN) unless the example names its own.
  */
 describe('every --help example runs', () => {
   const tmp = tmpDir()
@@ -43,12 +49,30 @@ describe('every --help example runs', () => {
     if (command.id !== 'ca:init') expect((await fleetctl(['ca', 'init'], {home: state})).exitCode).toBe(0)
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'ssh_host_ed25519_key')])
 
-    const result = await execa('bash', ['-euo', 'pipefail', '-c', text], {
-      cwd: dir,
-      env: {FLEETCTL_HOME: state, HOME: home, PATH: `${bin}:${process.env.PATH}`},
-      reject: false,
-      stdin: 'ignore',
-    })
+    const env = {FLEETCTL_HOME: state, HOME: home, PATH: `${bin}:${process.env.PATH}`}
+    if (text.includes(RUNS_UNTIL_STOPPED)) {
+      const server = execa('bash', ['-euo', 'pipefail', '-c', text], {
+        cwd: dir,
+        env: {...env, FLEETCTL_PROXY_LISTEN: '127.0.0.1:0', FLEETCTL_PROXY_WEB_LISTEN: '127.0.0.1:0'},
+        reject: false,
+        stdin: 'ignore',
+      })
+      let output = ''
+      server.stdout?.on('data', (chunk) => (output += chunk))
+      const deadline = Date.now() + 20_000
+      try {
+        while (!output.includes('"event":"proxy.listening"') && server.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+        expect(output, `${text}\n${output}`).toContain('"event":"proxy.listening"')
+      } finally {
+        // bash execs the last command, so its PID is the server's.
+        server.kill('SIGTERM')
+      }
+      const result = await server
+      expect(result.exitCode, `${text}\n${result.stderr}`).toBe(0)
+      return
+    }
+
+    const result = await execa('bash', ['-euo', 'pipefail', '-c', text], {cwd: dir, env, reject: false, stdin: 'ignore'})
     expect(result.exitCode, `${text}\n${result.stderr}`).toBe(0)
   })
 })

@@ -56,7 +56,8 @@ for index, step in enumerate(steps):
     elif 'sleep' in step:
         end = time.time() + step['sleep']
         while time.time() < end:
-            read_some(0.05)
+            if not read_some(0.05):
+                break
 
 deadline = time.time() + 20
 while time.time() < deadline and read_some(0.2):

@@ -1,0 +1,88 @@
+/**
+ * The proxy's process lifecycle with real signals: SIGKILL mid-session leaves a playable
+ * recording; SIGTERM drains (refuses new connections, lets a running session finish).
+ */
+import {existsSync, mkdirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {type Agent, startAgent} from '../helpers/agent.js'
+import {asciinemaCat, fleetUser, runClient, runPtySession, type RunningProxy, startFleetHost, startProxy, writeClientConfig} from '../helpers/proxy.js'
+import type {Sshd} from '../helpers/sshd.js'
+import {tmpDir} from '../helpers/tmp.js'
+
+describe('proxy lifecycle', () => {
+  const tmp = tmpDir('fleetctl-proxy-lifecycle-')
+  const home = join(tmp.path, 'home')
+  const stops: (() => Promise<void>)[] = []
+  let sshd: Sshd
+  let agent: Agent
+  let bootstrap: RunningProxy
+  const dir = (name: string) => {
+    const path = join(tmp.path, name)
+    mkdirSync(path, {recursive: true})
+    return path
+  }
+
+  beforeAll(async () => {
+    // The first start creates the CAs the host and user certificates come from.
+    bootstrap = await startProxy(home)
+    stops.push(() => bootstrap.stop())
+    sshd = await startFleetHost(dir('host'), home)
+    stops.push(() => sshd.stop())
+    agent = await startAgent(dir('agent'))
+    stops.push(() => agent.stop())
+    await agent.add(await fleetUser(dir('user'), home, 'dave'))
+  })
+
+  afterAll(async () => {
+    await Promise.all(stops.map((stop) => stop()))
+    tmp.remove()
+  })
+
+  it('SIGKILL during an interactive session leaves a recording asciinema reads, up to about a second before', async () => {
+    const proxy = await startProxy(home)
+    stops.push(() => proxy.stop())
+    const config = writeClientConfig(dir('client-kill'), home, {hostPort: sshd.port, proxyPort: proxy.port})
+    const flag = join(tmp.path, 'typed')
+    const session = runPtySession(
+      config,
+      ['-tt', 'web1'],
+      [{send: 'echo before-$((40+2))-kill\n'}, {expect: 'before-42-kill'}, {sleep: 1.5}, {touch: flag}, {sleep: 10}],
+      agent.socket,
+    )
+    const deadline = Date.now() + 30_000
+    while (!existsSync(flag) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(existsSync(flag)).toBe(true)
+    const [cast] = await proxy.recordings()
+    proxy.child.kill('SIGKILL')
+    const result = await session
+    expect(result.transcript).toContain('before-42-kill')
+    expect(result.exitCode).not.toBe(0)
+
+    const played = await asciinemaCat(cast!)
+    expect(played.exitCode, played.stderr).toBe(0)
+    expect(played.stdout).toContain('before-42-kill')
+    expect(JSON.parse(readFileSync(cast!, 'utf8').split('\n')[0]!)).toMatchObject({version: 2, fleetctl: {user: 'dave'}})
+  })
+
+  it('SIGTERM stops accepting, lets the running session finish, then exits 0', async () => {
+    const proxy = await startProxy(home)
+    stops.push(() => proxy.stop())
+    const config = writeClientConfig(dir('client-term'), home, {hostPort: sshd.port, proxyPort: proxy.port})
+    const running = runClient('ssh', config, ['web1', 'sleep 2; echo finished'], {agent: agent.socket})
+    await proxy.waitFor('session.start')
+    proxy.child.kill('SIGTERM')
+    await proxy.waitFor('proxy.draining')
+    const refused = await runClient('ssh', config, ['web1', 'true'], {agent: agent.socket, timeout: 20_000})
+    expect(refused.exitCode).toBe(255)
+    expect(await running).toMatchObject({exitCode: 0, stdout: 'finished'})
+    const exitCode = await new Promise<null | number>((resolve) => {
+      if (proxy.child.exitCode !== null) resolve(proxy.child.exitCode)
+      else proxy.child.once('exit', (code) => resolve(code))
+    })
+    expect(exitCode).toBe(0)
+    expect(proxy.events().some((e) => e.event === 'proxy.stopped' && e.sessions_cut === false)).toBe(true)
+  })
+})
