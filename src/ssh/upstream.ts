@@ -178,6 +178,8 @@ export function dialUpstream(options: UpstreamDialOptions): Promise<UpstreamHost
       algorithms: {serverHostKey: [...CERT_HOST_KEY_ALGORITHMS, ...PLAIN_HOST_KEY_ALGORITHMS] as never},
       debug: options.debug,
     } as never)
+    // Interactive keystrokes must not wait for Nagle's algorithm on the proxy's hop.
+    client.setNoDelay(true)
   })
 }
 
