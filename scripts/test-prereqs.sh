@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The end-to-end tests drive real OpenSSH: sshd, ssh, ssh-keygen, ssh-agent (and asciinema as an
-# independent reader of recordings). As root this installs what is missing from Debian's packages;
+# independent reader of recordings), plus python3, curl and openssl for the proxy's tests. As root this installs what is missing from Debian's packages;
 # otherwise it says what to install.
 set -euo pipefail
 
@@ -8,6 +8,11 @@ missing=()
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 command -v asciinema >/dev/null 2>&1 || missing+=(asciinema)
+# The proxy's tests drive ssh under a real PTY (python3), fetch its web endpoint (curl) and let it
+# make its self-signed TLS certificate (openssl).
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
