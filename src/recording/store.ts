@@ -28,9 +28,16 @@ export class RecordingStore {
 
   /** Creates the folder (0700) and opens the index for appends; fails with what to fix. */
   static async open(dir: string): Promise<RecordingStore> {
-    const path = indexPath(dir)
     try {
       await mkdir(dir, {mode: 0o700, recursive: true})
+    } catch (error) {
+      // mkdir -p says EEXIST when the folder's name is taken by a file.
+      const cause = (error as NodeJS.ErrnoException).code === 'EEXIST' ? Object.assign(new Error('not a directory'), {code: 'ENOTDIR'}) : error
+      throw recordingError('start', dir, cause)
+    }
+
+    const path = indexPath(dir)
+    try {
       return new RecordingStore(dir, await AppendFile.open(path, {exclusive: false}))
     } catch (error) {
       throw recordingError('start', path, error)
