@@ -5,6 +5,7 @@ import {execa} from 'execa'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {fleetctl, FLEETCTL_BIN} from '../helpers/fleetctl.js'
+import {seedRecordings} from '../helpers/recordings.js'
 import {tmpDir} from '../helpers/tmp.js'
 
 interface ManifestCommand {
@@ -22,7 +23,8 @@ const examples = Object.values(manifest.commands).flatMap((command) =>
 
 /**
  * Every example in `--help` runs as written, in a shell with `fleetctl` on the PATH, a fresh
- * HOME and state directory (with CAs, unless the example is the one that creates them).
+ * HOME and state directory (with CAs, unless the example is the one that creates them; with a
+ * recorded session and its audit events for the commands that read them).
  */
 describe('every --help example runs', () => {
   const tmp = tmpDir()
@@ -41,6 +43,7 @@ describe('every --help example runs', () => {
     writeFileSync(join(bin, 'fleetctl'), `#!/bin/sh\nexec "${process.execPath}" "${FLEETCTL_BIN}" "$@"\n`, {mode: 0o755})
     const state = join(home, '.fleetctl')
     if (command.id !== 'ca:init') expect((await fleetctl(['ca', 'init'], {home: state})).exitCode).toBe(0)
+    if (command.id.startsWith('recordings:') || command.id === 'audit') await seedRecordings(state)
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'ssh_host_ed25519_key')])
 
     const result = await execa('bash', ['-euo', 'pipefail', '-c', text], {

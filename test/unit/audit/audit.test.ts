@@ -93,10 +93,10 @@ describe('the audit log', () => {
 
   it('keeps whole lines when several processes append at once', async () => {
     const path = join(tmp.path, 'shared.log')
-    const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url))
+    const root = fileURLToPath(new URL('../../..', import.meta.url))
     const writer = fileURLToPath(new URL('../../fixtures/audit-writer.ts', import.meta.url))
     const run = (id: number) =>
-      new Promise<number | null>((resolve) => spawn(tsx, [writer, path, String(id), '200'], {stdio: 'inherit'}).on('exit', resolve))
+      new Promise<number | null>((resolve) => spawn(process.execPath, ['--import', 'tsx', writer, path, String(id), '200'], {cwd: root, stdio: 'inherit'}).on('exit', resolve))
     expect(await Promise.all([1, 2, 3, 4].map(run))).toEqual([0, 0, 0, 0])
     const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean)
     expect(lines).toHaveLength(800)
