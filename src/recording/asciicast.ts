@@ -1,4 +1,4 @@
-import {Utf8StreamDecoder} from './utf8.js'
+import {JsonUtf8StreamEscaper} from './json-utf8.js'
 
 /**
  * asciicast v2 (https://docs.asciinema.org/manual/asciicast/v2): one JSON header line, then one
@@ -87,85 +87,102 @@ export function encodeResize(seconds: number, cols: number, rows: number): strin
 export interface EncoderOptions {
   /** Output chunks arriving within this many ms of an event's first chunk join that event. */
   coalesceMs?: number
-  /** An event is closed once it holds this many bytes. */
+  /** An event is closed once it holds this many bytes of output. */
   maxEventBytes?: number
 }
 
 /**
- * Turns timed terminal output into asciicast event lines. Chunks that arrive within a few ms are
- * coalesced into one event (one decode, one JSON.stringify for many small writes), which is
- * most of the cost of recording a busy terminal. Lines are collected until `take()`.
+ * Turns timed terminal output into asciicast event lines, as UTF-8 bytes ready to append.
+ * Output bytes go straight to escaped JSON (no string in between), and chunks that arrive
+ * within a few ms are coalesced into one event, which keeps a busy terminal's recording small
+ * and cheap. Lines are collected until `take()`.
  */
 export class AsciicastEncoder {
   private readonly coalesceMs: number
-  private readonly decoder = new Utf8StreamDecoder()
-  private lines: string[] = []
+  private readonly escaper = new JsonUtf8StreamEscaper()
+  private lines: Buffer[] = []
+  private linesBytes = 0
   private readonly maxEventBytes: number
-  /** Decoded text of the open event, and how many bytes it came from. */
-  private pending: string[] = []
-  private pendingBytes = 0
+  /** The escaped output of the open event, and how many bytes of output it holds. */
+  private pending: Buffer[] = []
+  private pendingEscaped = 0
+  private pendingOutput = 0
   private pendingSince = 0
-  private textBytes = 0
 
   constructor(options: EncoderOptions = {}) {
     this.coalesceMs = options.coalesceMs ?? 5
     this.maxEventBytes = options.maxEventBytes ?? 256 * 1024
   }
 
-  /** About how many bytes wait for `take()` (UTF-16 units of encoded lines, bytes of the open event). */
+  /** Bytes waiting for `take()`. */
   get bufferedBytes(): number {
-    return this.textBytes + this.pendingBytes
+    return this.linesBytes + this.pendingEscaped
   }
 
   /** Terminal output at `ms` milliseconds since the start of the recording. */
-  output(chunk: Buffer, ms: number): void {
+  output(chunk: Uint8Array, ms: number): void {
     if (chunk.length === 0) return
     if (this.pending.length > 0 && ms - this.pendingSince > this.coalesceMs) this.closeEvent()
     if (this.pending.length === 0) this.pendingSince = ms
-    // Decoded at once, so the caller may reuse its buffer; a cut-short sequence waits in the decoder.
-    this.pending.push(this.decoder.write(chunk))
-    this.pendingBytes += chunk.length
-    if (this.pendingBytes >= this.maxEventBytes) this.closeEvent()
+    // Escaped at once, so the caller may reuse its buffer; a cut-short sequence waits in the escaper.
+    const escaped = this.escaper.write(chunk)
+    this.pending.push(escaped)
+    this.pendingEscaped += escaped.length
+    this.pendingOutput += chunk.length
+    if (this.pendingOutput >= this.maxEventBytes) this.closeEvent()
   }
 
   resize(cols: number, rows: number, ms: number): void {
     this.closeEvent()
-    this.push(encodeResize(ms / 1000, cols, rows))
+    this.push(Buffer.from(encodeResize(ms / 1000, cols, rows)))
   }
 
   marker(label: string, ms: number): void {
     this.closeEvent()
-    this.push(encodeEvent(ms / 1000, 'm', label))
+    this.push(Buffer.from(encodeEvent(ms / 1000, 'm', label)))
   }
 
-  /** Every complete line so far, closing the open event; `end` also decodes a cut-short tail. */
-  take(end = false): string {
+  /**
+   * Every complete line so far as one buffer (one write: a crash never leaves half a line
+   * behind it), closing the open event; `end` also flushes a sequence cut short.
+   */
+  take(end = false): Buffer {
     this.closeEvent()
     if (end) {
-      const rest = this.decoder.end()
-      if (rest) this.push(encodeEvent(this.pendingSince / 1000, 'o', rest))
+      const rest = this.escaper.end()
+      if (rest.length > 0) this.pushOutput(this.pendingSince, [rest])
     }
 
-    const text = this.lines.join('')
+    const bytes = this.lines.length === 1 ? this.lines[0] : Buffer.concat(this.lines, this.linesBytes)
     this.lines = []
-    this.textBytes = 0
-    return text
+    this.linesBytes = 0
+    return bytes
   }
 
   private closeEvent(): void {
     if (this.pending.length === 0) return
-    const text = this.pending.length === 1 ? this.pending[0] : this.pending.join('')
+    const pieces = this.pending
+    const escaped = this.pendingEscaped
     this.pending = []
-    this.pendingBytes = 0
+    this.pendingEscaped = 0
+    this.pendingOutput = 0
     // An event made only of a cut-short sequence waits for the rest of it.
-    if (text) this.push(encodeEvent(this.pendingSince / 1000, 'o', text))
+    if (escaped > 0) this.pushOutput(this.pendingSince, pieces)
   }
 
-  private push(line: string): void {
-    this.lines.push(line)
-    this.textBytes += line.length
+  private pushOutput(ms: number, pieces: Buffer[]): void {
+    this.push(Buffer.from(`[${formatTime(ms / 1000)}, "o", "`))
+    for (const piece of pieces) this.push(piece)
+    this.push(LINE_END)
+  }
+
+  private push(bytes: Buffer): void {
+    this.lines.push(bytes)
+    this.linesBytes += bytes.length
   }
 }
+
+const LINE_END = Buffer.from('"]\n')
 
 export class CastFormatError extends Error {}
 

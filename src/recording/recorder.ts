@@ -24,7 +24,7 @@ export interface RecorderOptions {
   clock?: () => number
   /** How often buffered data is handed to the kernel; at most 1000 (what a crash may lose). */
   flushIntervalMs?: number
-  /** Buffered bytes above which `output`/`write` return false: pause the channel, await `flush()`. */
+  /** Buffered bytes above which `output`/`write` return false: pause the channel, await `writable()`. */
   highWaterMark?: number
 }
 
@@ -47,6 +47,7 @@ abstract class Recorder {
   private inflight = 0
   private readonly startedAt: number
   private readonly timer: NodeJS.Timeout
+  private waiting: (() => void)[] = []
   private writes: Promise<void> = Promise.resolve()
 
   constructor(
@@ -76,8 +77,18 @@ abstract class Recorder {
 
   /** Hands everything buffered to the kernel; resolves once it is written (or the recording failed). */
   flush(): Promise<void> {
-    if (!this.failure) this.drain()
+    if (!this.failure) this.takeBuffered()
     return this.writes
+  }
+
+  /**
+   * After `output`/`write` returned false: resolves once the recording has caught up to half its
+   * high-water mark, so the channel can resume while writes still run (no stop-and-go).
+   */
+  writable(): Promise<void> {
+    if (this.failure || this.pressure < this.highWaterMark) return Promise.resolve()
+    this.takeBuffered()
+    return new Promise((resolve) => this.waiting.push(resolve))
   }
 
   /**
@@ -97,36 +108,45 @@ abstract class Recorder {
     return this.inflight + this.buffered()
   }
 
-  /** Takes whatever is buffered and writes it through `write`. */
-  protected abstract drain(final?: boolean): void
+  /** Takes whatever is buffered and writes it through `send`. */
+  protected abstract takeBuffered(final?: boolean): void
   protected abstract buffered(): number
   protected abstract counts(): StreamCounts
   protected abstract digests(): StreamDigests | undefined
   protected abstract sinks(): RecordingSink[]
 
-  /** Queues one write; its failure fails the recording. */
-  protected send(sink: RecordingSink, chunks: Buffer[], bytes: number): void {
+  /** Queues one write; its failure fails the recording. Resolves when it is done either way. */
+  protected send(sink: RecordingSink, chunks: Buffer[], bytes: number): Promise<void> {
     this.inflight += bytes
     const done = sink.append(chunks).then(
       () => {
         this.inflight -= bytes
+        if (this.waiting.length > 0 && this.pressure <= this.highWaterMark / 2) this.wake()
       },
       (error: unknown) => this.fail(sink.path, error),
     )
     this.writes = Promise.all([this.writes, done]).then(() => {})
+    return done
+  }
+
+  private wake(): void {
+    const waiting = this.waiting
+    this.waiting = []
+    for (const resolve of waiting) resolve()
   }
 
   private fail(path: string, cause: unknown): void {
     if (this.failure) return
     this.failure = recordingError('write', path, cause)
     clearInterval(this.timer)
+    this.wake()
     this.hooks.onError(this.failure)
   }
 
   private async finish(end: SessionEnd): Promise<RecordingSummary> {
     clearInterval(this.timer)
     const duration = this.now() / 1000
-    if (!this.failure) this.drain(true)
+    if (!this.failure) this.takeBuffered(true)
     await this.writes
     for (const sink of this.sinks()) {
       try {
@@ -178,11 +198,13 @@ export class PtyRecorder extends Recorder {
     return this.sink.path
   }
 
-  /** Terminal output. Returns false when the recording is behind: pause, then `await flush()`. */
+  /** Terminal output. Returns false when the recording is behind: pause, then `await writable()`. */
   output(chunk: Buffer, stream: 'stderr' | 'stdout' = 'stdout'): boolean {
     if (this.failed) return true
     this.totals[stream] += chunk.length
     this.encoder.output(chunk, this.now())
+    // Bulk output is written in 1 MiB pieces as it comes, not in one lump per flush interval.
+    if (this.encoder.bufferedBytes >= BATCH_BYTES) this.takeBuffered()
     return this.pressure < this.highWaterMark
   }
 
@@ -194,11 +216,9 @@ export class PtyRecorder extends Recorder {
     if (!this.failed) this.encoder.resize(cols, rows, this.now())
   }
 
-  protected drain(final = false): void {
-    const text = this.encoder.take(final)
-    if (!text) return
-    const bytes = Buffer.from(text, 'utf8')
-    this.send(this.sink, [bytes], bytes.length)
+  protected takeBuffered(final = false): void {
+    const lines = this.encoder.take(final)
+    if (lines.length > 0) void this.send(this.sink, [lines], lines.length)
   }
 
   protected buffered(): number {
@@ -219,6 +239,8 @@ export class PtyRecorder extends Recorder {
 }
 
 const BATCH_BYTES = 1024 * 1024
+/** Written batches kept for reuse: copying into memory already mapped is several times faster. */
+const SPARE_BATCHES = 4
 
 /**
  * One stream of a session without a terminal: every byte goes into a sha256 and a count and,
@@ -230,11 +252,12 @@ export class StreamTap {
   private batch: Buffer | undefined
   private filled = 0
   private readonly hash: Hash = createHash('sha256')
+  private readonly spare: Buffer[] = []
 
   constructor(
     readonly stream: StreamName,
     private readonly sink: RecordingSink | undefined,
-    private readonly send: (sink: RecordingSink, chunk: Buffer) => void,
+    private readonly send: (sink: RecordingSink, chunk: Buffer) => Promise<void>,
   ) {}
 
   get buffered(): number {
@@ -247,7 +270,7 @@ export class StreamTap {
     if (!this.sink) return
     let offset = 0
     while (offset < chunk.length) {
-      this.batch ??= Buffer.allocUnsafe(BATCH_BYTES)
+      this.batch ??= this.spare.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES)
       const copied = chunk.copy(this.batch, this.filled, offset)
       offset += copied
       this.filled += copied
@@ -257,10 +280,13 @@ export class StreamTap {
 
   drain(): void {
     if (!this.sink || this.filled === 0 || !this.batch) return
-    const full = this.batch.subarray(0, this.filled)
+    const batch = this.batch
+    const full = batch.subarray(0, this.filled)
     this.batch = undefined
     this.filled = 0
-    this.send(this.sink, full)
+    void this.send(this.sink, full).then(() => {
+      if (this.spare.length < SPARE_BATCHES) this.spare.push(batch)
+    })
   }
 
   digest(): string {
@@ -291,14 +317,14 @@ export class StreamRecorder extends Recorder {
     }
   }
 
-  /** Returns false when raw storage is behind: pause the channel, then `await flush()`. */
+  /** Returns false when raw storage is behind: pause the channel, then `await writable()`. */
   write(stream: StreamName, chunk: Buffer): boolean {
     if (this.failed) return true
     this.taps[stream].update(chunk)
     return this.pressure < this.highWaterMark
   }
 
-  protected drain(): void {
+  protected takeBuffered(): void {
     for (const name of STREAM_NAMES) this.taps[name].drain()
   }
 
