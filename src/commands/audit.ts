@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {AUDIT_EVENT_NAMES, type AuditQueryResult, formatAuditRecord, queryAudit} from '../audit/index.js'
 import {FleetCommand} from '../base/command.js'
+import {FleetError} from '../base/errors.js'
 import {since} from '../base/flags.js'
 import {statePaths} from '../state/home.js'
 
@@ -22,7 +23,18 @@ be repeated.`
   ]
 
   static override flags = {
-    event: Flags.string({multiple: true, options: EVENT_CHOICES, summary: 'Only these events.'}),
+    event: Flags.string({
+      helpValue: '<event>',
+      multiple: true,
+      async parse(input) {
+        if (!EVENT_CHOICES.includes(input)) {
+          throw new FleetError(`"${input}" is not an audit event`, {code: 'event_unknown', exit: 'usage', suggestions: [`Use one of ${EVENT_CHOICES.join(', ')}.`]})
+        }
+
+        return input
+      },
+      summary: 'Only these events (a name, or its first part: session, auth, port, ...).',
+    }),
     limit: Flags.integer({min: 1, summary: 'Only the newest N matching events.'}),
     session: Flags.string({summary: 'Only events of this session.'}),
     since: since(),

@@ -20,6 +20,7 @@ export function formatBytes(bytes: number): string {
 
 function outcome(entry: RecordingEntry): string {
   if (!entry.end) return 'open'
+  if (entry.error) return 'recording failed'
   if (entry.exitSignal) return `signal ${entry.exitSignal}`
   return entry.exitStatus === null || entry.exitStatus === undefined ? '-' : String(entry.exitStatus)
 }

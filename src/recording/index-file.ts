@@ -16,6 +16,8 @@ export interface RecordingEntry {
   duration?: number
   /** ISO time; missing while the session runs, or when the proxy died during it. */
   end?: string
+  /** Why the recording stopped early, when it did (the session was ended for it). */
+  error?: string
   exitSignal?: null | string
   exitStatus?: null | number
   /** The asciicast file (pty sessions), relative to the recordings folder. */
@@ -47,6 +49,7 @@ export interface IndexEnd {
   bytes: StreamCounts
   duration: number
   end: string
+  error?: string
   exitSignal: null | string
   exitStatus: null | number
   session: string

@@ -33,7 +33,7 @@ export interface SessionEnd {
   exitStatus?: null | number
 }
 
-export interface RecordingSummary extends IndexEnd {
+export interface RecordingSummary extends Omit<IndexEnd, 'error'> {
   /** Set when the recording failed; the session's data after that point was not recorded. */
   error?: FleetError
 }
@@ -158,7 +158,7 @@ abstract class Recorder {
       await sink.close().catch(() => {})
     }
 
-    const summary: IndexEnd = {
+    const summary: Omit<IndexEnd, 'error'> = {
       session: this.session,
       end: new Date().toISOString(),
       duration: Math.round(duration * 1000) / 1000,
@@ -168,7 +168,7 @@ abstract class Recorder {
     }
     const sha256 = this.digests()
     if (sha256) summary.sha256 = sha256
-    await this.writeIndexEnd(summary)
+    await this.writeIndexEnd(this.failure ? {...summary, error: this.failure.message} : summary)
     return this.failure ? {...summary, error: this.failure} : summary
   }
 }

@@ -7,7 +7,7 @@ import {afterAll, afterEach, describe, expect, it, vi} from 'vitest'
 import type {FleetError} from '../../../src/base/errors.js'
 import {AppendFile} from '../../../src/recording/append-file.js'
 import {parseCast, type SessionMetadata} from '../../../src/recording/asciicast.js'
-import {readIndex} from '../../../src/recording/index-file.js'
+import {type IndexEnd, readIndex} from '../../../src/recording/index-file.js'
 import {PtyRecorder, type RecordingSink, StreamRecorder} from '../../../src/recording/recorder.js'
 import {listRecordings, RecordingStore} from '../../../src/recording/store.js'
 import {tmpDir} from '../../helpers/tmp.js'
@@ -109,7 +109,8 @@ describe('PtyRecorder', () => {
   it('reports a failed write once, stops recording and says so in the summary', async () => {
     const sink = memorySink(2)
     const errors: FleetError[] = []
-    const recorder = new PtyRecorder('s', sink, {onError: (error) => errors.push(error)}, async () => {}, {clock: () => 0})
+    const ends: IndexEnd[] = []
+    const recorder = new PtyRecorder('s', sink, {onError: (error) => errors.push(error)}, async (end) => void ends.push(end), {clock: () => 0})
     recorder.output(Buffer.from('first'))
     await recorder.flush()
     recorder.output(Buffer.from('second'))
@@ -122,6 +123,7 @@ describe('PtyRecorder', () => {
     expect(recorder.error).toBe(errors[0])
     const summary = await recorder.close()
     expect(summary.error).toBe(errors[0])
+    expect(ends[0].error).toBe(errors[0].message)
     expect(sink.appends).toEqual(['[0.000000, "o", "first"]\n'])
   })
 })
