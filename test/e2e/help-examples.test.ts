@@ -5,6 +5,7 @@ import {execa} from 'execa'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {fleetctl, FLEETCTL_BIN} from '../helpers/fleetctl.js'
+import {seedRecordings} from '../helpers/recordings.js'
 import {tmpDir} from '../helpers/tmp.js'
 
 interface ManifestCommand {
@@ -25,7 +26,8 @@ const RUNS_UNTIL_STOPPED = '# runs until stopped'
 
 /**
  * Every example in `--help` runs as written, in a shell with `fleetctl` on the PATH, a fresh
- * HOME and state directory (with CAs, unless the example is the one that creates them).
+ * HOME and state directory (with CAs, unless the example is the one that creates them; with a
+ * recorded session and its audit events for the commands that read them).
  * An example marked `# runs until stopped` (`proxy start`) passes when it logs proxy.listening
  * within 20 s and exits 0 on SIGTERM; it listens on kernel-chosen loopback ports
  * (FLEETCTL_PROXY_LISTEN / FLEETCTL_PROXY_WEB_LISTEN) unless the example names its own.
@@ -47,6 +49,7 @@ describe('every --help example runs', () => {
     writeFileSync(join(bin, 'fleetctl'), `#!/bin/sh\nexec "${process.execPath}" "${FLEETCTL_BIN}" "$@"\n`, {mode: 0o755})
     const state = join(home, '.fleetctl')
     if (command.id !== 'ca:init') expect((await fleetctl(['ca', 'init'], {home: state})).exitCode).toBe(0)
+    if (command.id.startsWith('recordings:') || command.id === 'audit') await seedRecordings(state)
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'ssh_host_ed25519_key')])
 
     const env = {FLEETCTL_HOME: state, HOME: home, PATH: `${bin}:${process.env.PATH}`}
