@@ -35,8 +35,12 @@ export function bridgeForward(accept: AcceptConnection<ServerChannel>, reject: R
       ctx.log.info('port.forward', fields)
       const active = {done: closed(channel), abort: () => channel.close()}
       ctx.services.active.add(active)
-      const inbound = pump(channel, remote, (chunk) => (metrics.bytes.in += chunk.length)).then(() => remote.end())
-      const outbound = pump(remote, channel, (chunk) => (metrics.bytes.out += chunk.length)).then(() => channel.end())
+      const inbound = pump(channel, remote, (chunk) => {
+        metrics.bytes.in += chunk.length
+      }).then(() => remote.end())
+      const outbound = pump(remote, channel, (chunk) => {
+        metrics.bytes.out += chunk.length
+      }).then(() => channel.end())
       channel.once('close', () => remote.close())
       remote.once('close', () => channel.close())
       await Promise.all([inbound, outbound])

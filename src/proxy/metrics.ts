@@ -10,6 +10,7 @@ export class ProxyMetrics {
   bytes = {in: 0, out: 0}
   hostsRejected = 0
   forwards = 0
+  recordingFailures = 0
 
   authFailure(reason: string): void {
     this.authFailures.set(reason, (this.authFailures.get(reason) ?? 0) + 1)
@@ -41,6 +42,7 @@ export class ProxyMetrics {
       ['{direction="out"}', this.bytes.out],
     ])
     metric('fleetctl_proxy_hosts_rejected_total', 'counter', 'Upstream hosts refused by host key checks.', [['', this.hostsRejected]])
+    metric('fleetctl_proxy_recording_failures_total', 'counter', 'Sessions ended because their recording could no longer be written.', [['', this.recordingFailures]])
     metric('fleetctl_proxy_port_forwards_total', 'counter', 'Port forwards opened.', [['', this.forwards]])
     return `${lines.join('\n')}\n`
   }

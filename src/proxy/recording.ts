@@ -1,6 +1,6 @@
 /**
- * What the proxy needs from recording and audit. The real implementations live in
- * src/recording and src/audit; `interim-recording.ts` stands in until they land.
+ * What the proxy needs from recording and audit: a seam that keeps the session bridge free of
+ * file formats. `store-recording.ts` implements it on src/recording and src/audit.
  */
 
 /** One session as the recording header and the audit log name it. */
@@ -32,8 +32,11 @@ export interface SessionEnd {
 /** A PTY session's terminal recording (asciicast `o` and `r` events). */
 export interface TerminalRecording {
   readonly path: string
-  /** Terminal output, as it happens. Called on the hot path: must not block or encode per byte. */
-  output(data: Buffer): void
+  /**
+   * Terminal output, as it happens. Called on the hot path: must not block or encode per byte.
+   * Returns a promise when the recording is behind: the caller pauses the channel until it settles.
+   */
+  output(data: Buffer): Promise<void> | undefined
   resize(cols: number, rows: number): void
   close(end: SessionEnd): Promise<void>
 }
@@ -46,16 +49,20 @@ export interface StreamTotals {
 /** A session without a PTY: counted and hashed per stream (bytes stored when configured). */
 export interface StreamRecording {
   readonly path?: string
-  stdin(data: Buffer): void
-  stdout(data: Buffer): void
-  stderr(data: Buffer): void
+  /** Like TerminalRecording.output: a promise means "pause until it settles". */
+  stdin(data: Buffer): Promise<void> | undefined
+  stdout(data: Buffer): Promise<void> | undefined
+  stderr(data: Buffer): Promise<void> | undefined
   close(end: SessionEnd): Promise<{stdin: StreamTotals; stdout: StreamTotals; stderr: StreamTotals}>
 }
 
 export interface SessionRecorder {
-  /** Start recording a PTY session; rejects when the recording cannot be written (fail closed). */
-  startTerminal(info: SessionInfo): Promise<TerminalRecording>
-  startStreams(info: SessionInfo): Promise<StreamRecording>
+  /**
+   * Start recording a PTY session; rejects when the recording cannot be written (fail closed).
+   * `onError` is called once when a later write fails: the session must then end.
+   */
+  startTerminal(info: SessionInfo, onError: (error: Error) => void): Promise<TerminalRecording>
+  startStreams(info: SessionInfo, onError: (error: Error) => void): Promise<StreamRecording>
   /** Flush and close everything still open (shutdown). */
   close(): Promise<void>
 }

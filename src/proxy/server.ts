@@ -6,7 +6,7 @@ import {statePaths} from '../state/home.js'
 import {type ProxyConfig, proxyPrincipals} from './config.js'
 import type {ActiveSession, ProxyServices} from './context.js'
 import {ensureCertificateAuthorities, loadProxyIdentity} from './identity.js'
-import {interimAuditLog, interimRecorder} from './interim-recording.js'
+import {openAuditSink, openSessionRecorder} from './store-recording.js'
 import {SessionCounter, StartupLimiter} from './limits.js'
 import type {Logger} from './log.js'
 import {ProxyMetrics} from './metrics.js'
@@ -47,8 +47,8 @@ export class ProxyServer {
       userTrust: certificateTrust({caKeys: [identity.userCAKey], enforcedCriticalOptions: ENFORCED_CRITICAL_OPTIONS}),
       hostTrust: certificateTrust({caKeys: [identity.hostCAKey]}),
       log,
-      recorder: overrides.recorder ?? interimRecorder(paths.recordings),
-      audit: overrides.audit ?? interimAuditLog(paths.auditLog),
+      recorder: overrides.recorder ?? (await openSessionRecorder(paths.recordings, {raw: config.recordNonPtyBytes})),
+      audit: overrides.audit ?? (await openAuditSink(paths.auditLog, (error) => log.error('audit.write_failed', {error}))),
       metrics: new ProxyMetrics(),
       startups: new StartupLimiter(config.limits.maxStartups),
       userSessions: new SessionCounter(config.limits.maxSessionsPerUser),

@@ -160,9 +160,17 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
     const fields = {session: info.id, user: info.user, login: info.login, host: info.host, client: info.client}
 
     let streams: StreamRecording | undefined
+    // Fail closed: a recording that stops being written ends the session it records.
+    const recordingFailed = (error: Error) => {
+      metrics.recordingFailures++
+      log.error('recording.failed', {error})
+      if (!channel.destroyed) channel.stderr.write(`\r\nfleetctl proxy: ending the session: its recording can no longer be written (${error.message})\r\n`)
+      remote?.close()
+      channel.close()
+    }
     try {
-      if (pty) recording = await recorder.startTerminal(info)
-      else streams = await recorder.startStreams(info)
+      if (pty) recording = await recorder.startTerminal(info, recordingFailed)
+      else streams = await recorder.startStreams(info, recordingFailed)
     } catch (error) {
       metrics.sessionsRefused++
       log.error('recording.failed', {error})
@@ -195,22 +203,20 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
       const terminal = recording
       const inbound = pump(channel, remote, (chunk) => {
         metrics.bytes.in += chunk.length
-        if (terminal) terminalBytes.stdin += chunk.length
-        else streams!.stdin(chunk)
+        if (!terminal) return streams!.stdin(chunk)
+        terminalBytes.stdin += chunk.length
       }).then(() => remote?.end())
       const outbound = pump(remote, channel, (chunk) => {
         metrics.bytes.out += chunk.length
-        if (terminal) {
-          terminalBytes.stdout += chunk.length
-          terminal.output(chunk)
-        } else streams!.stdout(chunk)
+        if (!terminal) return streams!.stdout(chunk)
+        terminalBytes.stdout += chunk.length
+        return terminal.output(chunk)
       })
       const errors = pump(remote.stderr, channel.stderr, (chunk) => {
         metrics.bytes.out += chunk.length
-        if (terminal) {
-          terminalBytes.stderr += chunk.length
-          terminal.output(chunk)
-        } else streams!.stderr(chunk)
+        if (!terminal) return streams!.stderr(chunk)
+        terminalBytes.stderr += chunk.length
+        return terminal.output(chunk)
       })
       await Promise.all([outbound, errors, closed(remote)])
       // Everything the host sent is queued on the client's channel before its exit status and close.

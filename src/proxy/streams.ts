@@ -1,24 +1,38 @@
 import type {Readable, Writable} from 'node:stream'
 
+/** Sees every chunk; a returned promise means "the recording is behind: pause until it settles". */
+export type Tap = (chunk: Buffer) => Promise<void> | undefined | void
+
 /**
- * Copy `from` into `to` chunk by chunk with backpressure (pause `from` while `to` is full, which
- * for an SSH channel stops its window adjusts and so the sender), handing each chunk to `tap`.
- * Resolves when `from` ends or closes; never ends `to` (the caller orders EOF, exit status and
- * close itself).
+ * Copy `from` into `to` chunk by chunk with backpressure (pause `from` while `to` is full or the
+ * tap is behind, which for an SSH channel stops its window adjusts and so the sender), handing
+ * each chunk to `tap`. Resolves when `from` ends or closes; never ends `to` (the caller orders
+ * EOF, exit status and close itself).
  */
-export function pump(from: Readable, to: Writable, tap?: (chunk: Buffer) => void): Promise<void> {
+export function pump(from: Readable, to: Writable, tap?: Tap): Promise<void> {
   return new Promise((resolve) => {
     let waiting = false
+    let holds = 0
+    const release = () => {
+      if (--holds === 0) from.resume()
+    }
+    const hold = () => {
+      if (holds++ === 0) from.pause()
+    }
     const onDrain = () => {
       waiting = false
-      from.resume()
+      release()
     }
     const onData = (chunk: Buffer) => {
-      tap?.(chunk)
+      const behind = tap?.(chunk)
+      if (behind) {
+        hold()
+        behind.then(release, release)
+      }
       if (!to.writable || to.destroyed) return
       if (!to.write(chunk) && !waiting) {
         waiting = true
-        from.pause()
+        hold()
         to.once('drain', onDrain)
       }
     }

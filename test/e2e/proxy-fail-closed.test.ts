@@ -1,0 +1,74 @@
+/**
+ * Fail closed on recording: a proxy whose recordings cannot be written does not start, and a
+ * running proxy that loses its recordings folder refuses new sessions with a clear message.
+ */
+import {mkdirSync, renameSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {execa} from 'execa'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {type Agent, startAgent} from '../helpers/agent.js'
+import {fleetctl, FLEETCTL_BIN} from '../helpers/fleetctl.js'
+import {fleetUser, runClient, type RunningProxy, startFleetHost, startProxy, writeClientConfig} from '../helpers/proxy.js'
+import type {Sshd} from '../helpers/sshd.js'
+import {tmpDir} from '../helpers/tmp.js'
+
+describe('the proxy fails closed when recordings cannot be written', () => {
+  const tmp = tmpDir('fleetctl-proxy-fail-closed-')
+  const home = join(tmp.path, 'home')
+  let proxy: RunningProxy
+  let sshd: Sshd
+  let agent: Agent
+  let config: string
+  const dir = (name: string) => {
+    const path = join(tmp.path, name)
+    mkdirSync(path, {recursive: true})
+    return path
+  }
+
+  beforeAll(async () => {
+    proxy = await startProxy(home)
+    sshd = await startFleetHost(dir('host'), home)
+    agent = await startAgent(dir('agent'))
+    await agent.add(await fleetUser(dir('user'), home, 'alice'))
+    config = writeClientConfig(dir('client'), home, {hostPort: sshd.port, proxyPort: proxy.port})
+  })
+
+  afterAll(async () => {
+    await Promise.all([proxy?.stop(), sshd?.stop(), agent?.stop()])
+    tmp.remove()
+  })
+
+  it('records normally first', async () => {
+    const ok = await runClient('ssh', config, ['-tt', 'web1', 'echo recorded'], {agent: agent.socket})
+    expect(ok.stdout).toContain('recorded')
+    expect(ok.exitCode).toBe(0)
+  })
+
+  it('refuses a new session, saying why, when its recording cannot be created', async () => {
+    // Root ignores file modes, so take the folder away and put a file in its place.
+    renameSync(join(home, 'recordings'), join(home, 'recordings.moved'))
+    writeFileSync(join(home, 'recordings'), 'not a folder\n')
+    const refused = await runClient('ssh', config, ['-tt', 'web1', 'echo should-not-run'], {agent: agent.socket})
+    expect(refused.stdout).not.toContain('should-not-run')
+    expect(refused.exitCode).toBe(255)
+    expect(`${refused.stdout}${refused.stderr}`).toMatch(/refusing the session: its recording cannot be written/)
+    await proxy.waitFor('recording.failed')
+  })
+
+  it('does not start at all when the recordings folder cannot be made', async () => {
+    const broken = join(tmp.path, 'broken-home')
+    expect((await fleetctl(['ca', 'init'], {home: broken})).exitCode).toBe(0)
+    writeFileSync(join(broken, 'recordings'), 'not a folder\n')
+    const result = await execa(process.execPath, [FLEETCTL_BIN, 'proxy', 'start', '--listen', '127.0.0.1:0', '--web-listen', '127.0.0.1:0'], {
+      env: {FLEETCTL_HOME: broken},
+      reject: false,
+      stdin: 'ignore',
+      timeout: 20_000,
+    })
+    expect(result.exitCode).not.toBe(0)
+    expect(`${result.stdout}${result.stderr}`).toMatch(/recording/)
+    expect(`${result.stdout}${result.stderr}`).not.toContain('"event":"proxy.listening"')
+  })
+})
