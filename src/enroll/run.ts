@@ -1,0 +1,168 @@
+import {type HostConnection, connectLocally, connectOverSsh} from './connection.js'
+import {applyHost, describeChanges, type EnrollOutcome, type EnrollSettings, loadFleet, type PreparedHost, prepareHost} from './enroll.js'
+import {type HostTaskResult, type ProgressStyle, runHostTasks} from './progress.js'
+import {ConnectError, type HostKeyPolicy, resolveTarget, scanHostKeyFingerprints, type SshAccess} from './ssh.js'
+import type {HostTarget} from './target.js'
+
+export type HostStatus = 'enrolled' | 'renewed' | 'unchanged' | 'would-change' | 'failed' | 'skipped'
+
+/** One host's line in the summary (and in --json). */
+export interface HostReport {
+  host: string
+  status: HostStatus
+  /** Why it failed or was skipped, in one line. */
+  reason?: string
+  principals?: string[]
+  certificate?: {serial: string; validBefore: string}
+  reloadedWith?: string
+  warnings: string[]
+  /** --dry-run: what would be written. */
+  diff?: string
+}
+
+export interface RunReport {
+  hosts: HostReport[]
+  counts: Record<HostStatus, number>
+}
+
+export interface EnrollRun {
+  settings: EnrollSettings
+  /** The hosts to enroll, or 'local' for this machine. */
+  hosts: HostTarget[] | 'local'
+  access: SshAccess
+  acceptNewHostKey: boolean
+  concurrency: number
+  dryRun: boolean
+  progress: ProgressStyle
+  /** Asks about a host key seen for the first time; absent when nobody can answer. */
+  confirmHostKey?: (host: string, fingerprints: string[]) => Promise<boolean>
+  /** Asks before any host changes; absent under --yes, CI or without a terminal. */
+  confirmChanges?: (changes: Array<{host: string; diff: string}>) => Promise<boolean>
+}
+
+const LOCAL: HostTarget = {spec: 'localhost', host: 'localhost'}
+
+/**
+ * Enrolls every host: connect and plan all (nothing changes), settle first-seen host keys, show
+ * or confirm the changes, then apply them `concurrency` at a time.
+ */
+export async function enrollHosts(run: EnrollRun): Promise<RunReport> {
+  const fleet = await loadFleet(run.settings.home)
+  const targets = run.hosts === 'local' ? [LOCAL] : run.hosts
+  const reports = new Map<string, HostReport>()
+  const prepared = new Map<string, PreparedHost>()
+  const connections: HostConnection[] = []
+  const fail = (host: string, error: Error, status: HostStatus = 'failed') => reports.set(host, {host, status, reason: error.message, warnings: []})
+
+  const prepareOne = async (target: HostTarget, hostKeys: HostKeyPolicy, step: (text: string) => void) => {
+    step('connecting')
+    const connection =
+      run.hosts === 'local'
+        ? connectLocally({sudo: run.access.sudo, reloadCommand: run.settings.reloadCommand})
+        : await connectOverSsh(target, run.access, hostKeys, run.settings.reloadCommand)
+    connections.push(connection)
+    step('inspecting and planning')
+    const host = await prepareHost(connection, run.settings, fleet)
+    prepared.set(target.spec, host)
+    return host
+  }
+
+  try {
+    const policy: HostKeyPolicy = run.acceptNewHostKey ? 'accept-new' : 'strict'
+    const first = await runHostTasks(targets, {concurrency: run.concurrency, style: run.progress, name: (t) => t.spec, done: planned}, (target, step) => prepareOne(target, policy, step))
+    const unknownKeys: HostTarget[] = []
+    first.forEach((result, index) => {
+      if (result.ok) return
+      if (result.error instanceof ConnectError && result.error.kind === 'host_key_unknown') unknownKeys.push(targets[index])
+      else fail(targets[index].spec, result.error)
+    })
+    await settleHostKeys(run, unknownKeys, fail, prepareOne)
+
+    if (run.dryRun) {
+      for (const [name, host] of prepared) {
+        reports.set(name, {host: name, status: host.status === 'change' ? 'would-change' : 'unchanged', principals: host.principals, warnings: host.warnings, ...(host.status === 'change' ? {diff: describeChanges(host)} : {})})
+      }
+      return report(targets, reports)
+    }
+
+    const changing = [...prepared.values()].filter((host) => host.status === 'change')
+    if (run.confirmChanges && changing.length > 0) {
+      const yes = await run.confirmChanges(changing.map((host) => ({host: host.connection.name, diff: describeChanges(host)})))
+      if (!yes) {
+        for (const host of changing) {
+          fail(host.connection.name, new Error('not confirmed; nothing changed'), 'skipped')
+          prepared.delete(host.connection.name)
+        }
+      }
+    }
+
+    const ready = targets.filter((target) => prepared.has(target.spec))
+    const applied = await runHostTasks(
+      ready,
+      {concurrency: run.concurrency, style: run.progress, name: (t) => t.spec, done: (outcome: EnrollOutcome) => `${outcome.status}, certificate valid until ${outcome.certificate.validBefore}`},
+      (target, step) => applyHost(prepared.get(target.spec)!, run.settings, fleet, step),
+    )
+    applied.forEach((result, index) => {
+      const name = ready[index].spec
+      const host = prepared.get(name)!
+      if (!result.ok) {
+        reports.set(name, {host: name, status: 'failed', reason: result.error.message, warnings: host.warnings})
+        return
+      }
+      const {certificate, principals, reloadedWith, status} = result.value
+      reports.set(name, {host: name, status, principals, certificate: {serial: certificate.serial, validBefore: certificate.validBefore}, ...(reloadedWith ? {reloadedWith} : {}), warnings: host.warnings})
+    })
+    return report(targets, reports)
+  } finally {
+    await Promise.all(connections.map((connection) => connection.close().catch(() => {})))
+  }
+}
+
+const planned = (host: PreparedHost) => (host.status === 'change' ? 'ready to change' : 'already enrolled')
+
+/** First-seen host keys: ask (showing the fingerprints), or fail with them when nobody can answer. */
+async function settleHostKeys(
+  run: EnrollRun,
+  targets: HostTarget[],
+  fail: (host: string, error: Error) => void,
+  prepareOne: (target: HostTarget, policy: HostKeyPolicy, step: (text: string) => void) => Promise<PreparedHost>,
+): Promise<void> {
+  for (const target of targets) {
+    const fingerprints = await scanHostKeyFingerprints(await resolveTarget(target, run.access)).catch(() => [])
+    const shown = fingerprints.length > 0 ? fingerprints.join(', ') : 'no key could be read'
+    if (!run.confirmHostKey) {
+      fail(target.spec, new Error(`the host key of ${target.spec} is not in known_hosts (${shown}); pass --accept-new-host-key after checking it, or connect once with ssh`))
+      continue
+    }
+    if (!(await run.confirmHostKey(target.spec, fingerprints))) {
+      fail(target.spec, new Error('host key not confirmed; nothing changed'))
+      continue
+    }
+    const [result]: HostTaskResult<PreparedHost>[] = await runHostTasks([target], {concurrency: 1, style: run.progress, name: (t) => t.spec, done: planned}, (t, step) => prepareOne(t, 'accept-new', step))
+    if (!result.ok) fail(target.spec, result.error)
+  }
+}
+
+export function report(targets: HostTarget[], reports: Map<string, HostReport>): RunReport {
+  const hosts = targets.map((target) => reports.get(target.spec) ?? {host: target.spec, status: 'failed' as const, reason: 'not run', warnings: []})
+  const counts: Record<HostStatus, number> = {enrolled: 0, renewed: 0, unchanged: 0, 'would-change': 0, failed: 0, skipped: 0}
+  for (const host of hosts) counts[host.status]++
+  return {hosts, counts}
+}
+
+/** The summary table: one row per host, reasons in full (they are one line each). */
+export function renderSummary(result: RunReport): string {
+  const rows = result.hosts.map((host) => [
+    host.host,
+    host.status,
+    host.reason ?? (host.certificate ? `serial ${host.certificate.serial}, valid until ${host.certificate.validBefore}` : host.status === 'would-change' ? 'see the diff above' : ''),
+  ])
+  const header = ['HOST', 'STATUS', 'DETAIL']
+  const widths = [0, 1].map((column) => Math.max(header[column].length, ...rows.map((row) => row[column].length)))
+  const line = (row: string[]) => `${row[0].padEnd(widths[0])}  ${row[1].padEnd(widths[1])}  ${row[2]}`.trimEnd()
+  const totals = Object.entries(result.counts)
+    .filter(([, count]) => count > 0)
+    .map(([status, count]) => `${count} ${status}`)
+    .join(', ')
+  return [line(header), ...rows.map(line), '', totals].join('\n')
+}
