@@ -41,6 +41,8 @@ export interface EnrollSettings {
   strategy?: EnrollmentStrategy | 'auto'
   /** Re-sign a certificate that expires within this many seconds. */
   renewWithinSeconds?: number
+  /** `hosts renew`: re-sign this key for these principals and push only the certificate. */
+  renew?: {hostKey: string; principals: string[]}
 }
 
 /** The two CAs enrollment signs with, loaded once per run. */
@@ -88,7 +90,7 @@ export async function prepareHost(connection: HostConnection, settings: EnrollSe
   const facts = await inspectHost(connection.executor, settings.sshdConfig, {sudo: connection.access.sudo})
   const files = new HostFiles(connection.executor)
   const defaultHostKeys = await existingDefaultHostKeys(files)
-  const hostKey = await chooseHostKey(connection, facts, defaultHostKeys)
+  const hostKey = settings.renew ? await renewedKey(connection, settings.renew.hostKey, facts) : await chooseHostKey(connection, facts, defaultHostKeys)
   const paths = {...hostPaths(settings.sshdConfig), ...(hostKey ? {hostKey: hostKey.path, hostCertificate: `${hostKey.path}-cert.pub`} : {})}
   const plan = planEnrollment(parseSshdConfig(facts.configText), {
     trustedUserCAKeys: paths.trustedUserCAKeys,
@@ -100,30 +102,35 @@ export async function prepareHost(connection: HostConnection, settings: EnrollSe
     includedFiles: facts.includedFiles,
     defaultHostKeys,
   })
-  if (plan.status === 'conflict') {
+  if (plan.status === 'conflict' && !settings.renew) {
     const [first, ...more] = plan.conflicts
     throw new FleetError(`${first.message}${more.length > 0 ? ` (and ${more.length} more conflicts)` : ''}`, {code: 'sshd_config_conflict', exit: 'refused'})
   }
 
   const hostPublicKey = hostKey?.publicKey ?? (await readHostPublicKey(connection, paths.hostKey, facts))
-  const principals = [...new Set([...connection.names, ...settings.principals, facts.hostname, ...(facts.fqdn ? [facts.fqdn] : [])])].filter(
-    (name) => name && name !== 'localhost' && name !== '(none)',
-  )
+  const principals =
+    settings.renew?.principals ??
+    [...new Set([...connection.names, ...settings.principals, facts.hostname, ...(facts.fqdn ? [facts.fqdn] : [])])].filter((name) => name && name !== 'localhost' && name !== '(none)')
   const certificateBefore = await files.read(paths.hostCertificate)
   const userCALine = formatPublicKey(fleet.userCA.key.publicKey, `fleetctl-user-ca@${fleet.cluster}`)
   const userCABefore = await files.read(paths.trustedUserCAKeys)
   const userCAAfter = userCABefore === null ? `${userCALine}\n` : hasKey(userCABefore, fleet.userCA.key.publicKey) ? userCABefore : `${userCABefore}${userCABefore.endsWith('\n') || userCABefore === '' ? '' : '\n'}${userCALine}\n`
 
   const renewWithin = Math.min(settings.renewWithinSeconds ?? 30 * DAY, Math.floor(settings.ttlSeconds / 3))
-  const needs = {
-    hostKey: !hostPublicKey,
-    certificate: !hostPublicKey || !certificateStillGood(certificateBefore, hostPublicKey, principals, fleet, renewWithin),
-    userCA: userCAAfter !== userCABefore,
-    config: plan.status === 'change',
-  }
+  const needs = settings.renew
+    ? {hostKey: false, certificate: true, userCA: false, config: false}
+    : {
+        hostKey: !hostPublicKey,
+        certificate: !hostPublicKey || !certificateStillGood(certificateBefore, hostPublicKey, principals, fleet, renewWithin),
+        userCA: userCAAfter !== userCABefore,
+        config: plan.status === 'change',
+      }
   const missingDirectory = plan.dropInPath && plan.files.some((file) => file.path === plan.dropInPath && file.before === null) && !(await files.isDirectory(dirname(plan.dropInPath))) ? dirname(plan.dropInPath) : undefined
   const status = Object.values(needs).some(Boolean) ? 'change' : 'unchanged'
   const warnings = [...plan.warnings]
+  if (settings.renew && (plan.status !== 'unchanged' || userCAAfter !== userCABefore)) {
+    warnings.push('fleetctl\'s lines in sshd_config or its user CA file changed since enrollment; renewing only the certificate. Run `fleetctl enroll host` to put them back.')
+  }
   const maxStartups = settings.maxStartups ? undefined : maxStartupsWarning(facts.effective)
   if (maxStartups) warnings.push(maxStartups)
 
@@ -184,7 +191,7 @@ export class RolledBackError extends FleetError {
 export async function applyHost(prepared: PreparedHost, settings: EnrollSettings, fleet: Fleet, progress: (step: string) => void = () => {}): Promise<EnrollOutcome> {
   const {connection, facts, paths, needs} = prepared
   const files = new HostFiles(connection.executor)
-  const undo: Array<{path: string; before: string | null}> = []
+  const undo: UndoStep[] = []
   let reloaded = false
   const put = async (path: string, before: string | null, after: string | null, mode?: string) => {
     undo.push({path, before})
@@ -255,16 +262,31 @@ export async function applyHost(prepared: PreparedHost, settings: EnrollSettings
   } catch (error) {
     if (undo.length === 0) throw error
     progress('rolling back')
-    throw new RolledBackError(`${(error as Error).message}; ${await rollBack(prepared, settings, files, undo, reloaded)}`)
+    throw new RolledBackError(`${(error as Error).message}; ${await rollBack(prepared, settings.reloadCommand, files, undo, reloaded)}`)
   }
 }
 
-async function rollBack(prepared: PreparedHost, settings: EnrollSettings, files: HostFiles, undo: Array<{path: string; before: string | null}>, reloaded: boolean): Promise<string> {
+/** One file (or directory fleetctl made) to put back as it was. */
+export interface UndoStep {
+  path: string
+  before: string | null
+  /** Mode for a file that has to be made anew (a removed private key is 0600). */
+  mode?: string
+}
+
+/** Puts every file back in reverse order, reloads sshd if it had reloaded, and checks the old way in. */
+export async function rollBack(
+  prepared: {connection: HostConnection; facts: HostFacts; missingDirectory?: string},
+  reloadCommand: string | undefined,
+  files: HostFiles,
+  undo: UndoStep[],
+  reloaded: boolean,
+): Promise<string> {
   const problems: string[] = []
-  for (const {path, before} of undo.reverse()) {
+  for (const {path, before, mode} of undo.reverse()) {
     try {
       if (path === prepared.missingDirectory) await files.removeEmptyDirectory(path)
-      else await files.restore(path, before)
+      else await files.restore(path, before, mode)
     } catch (error) {
       problems.push((error as Error).message)
     }
@@ -272,7 +294,7 @@ async function rollBack(prepared: PreparedHost, settings: EnrollSettings, files:
   if (problems.length > 0) return `ROLLBACK INCOMPLETE: ${problems.join('; ')}`
   if (!reloaded) return 'rolled back, no file changed'
   try {
-    await reloadSshd(prepared.connection.executor, prepared.facts, settings.reloadCommand)
+    await reloadSshd(prepared.connection.executor, prepared.facts, reloadCommand)
   } catch (error) {
     return `rolled back the files but ${(error as Error).message}`
   }
@@ -288,6 +310,12 @@ async function readHostPublicKey(connection: HostConnection, hostKey: string, fa
     throw new FleetError(`cannot read the public half of ${hostKey} on ${connection.name} (${facts.os}): ${firstLine(result.stderr)}`, {code: 'host_key_unreadable'})
   }
   return parsePublicKey(result.stdout).key
+}
+
+async function renewedKey(connection: HostConnection, path: string, facts: HostFacts): Promise<{path: string; publicKey: PublicKey}> {
+  const publicKey = await readHostPublicKey(connection, path, facts)
+  if (!publicKey) throw new FleetError(`the host key ${path} recorded at enrollment is gone from ${connection.name}`, {code: 'host_key_missing', exit: 'missingState', suggestions: ['Enroll the host again with `fleetctl enroll host`.']})
+  return {path, publicKey}
 }
 
 /**

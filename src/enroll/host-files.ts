@@ -65,9 +65,9 @@ done`
   }
 
   /** Puts a file back exactly as it was: its bytes, or its absence. */
-  async restore(path: string, before: string | null): Promise<void> {
+  async restore(path: string, before: string | null, mode?: string): Promise<void> {
     if (before === null) await this.remove(path)
-    else await this.write(path, before)
+    else await this.write(path, before, mode)
   }
 
   private check(result: CommandOutcome, what: string): void {

@@ -1,10 +1,10 @@
 import {type HostConnection, connectLocally, connectOverSsh} from './connection.js'
-import {applyHost, describeChanges, type EnrollOutcome, type EnrollSettings, loadFleet, type PreparedHost, prepareHost} from './enroll.js'
+import {applyHost, describeChanges, type EnrollSettings, loadFleet, type PreparedHost, prepareHost} from './enroll.js'
 import {type HostTaskResult, type ProgressStyle, runHostTasks} from './progress.js'
 import {ConnectError, type HostKeyPolicy, resolveTarget, scanHostKeyFingerprints, type SshAccess} from './ssh.js'
 import type {HostTarget} from './target.js'
 
-export type HostStatus = 'enrolled' | 'renewed' | 'unchanged' | 'would-change' | 'failed' | 'skipped'
+export type HostStatus = 'enrolled' | 'renewed' | 'unenrolled' | 'unchanged' | 'would-change' | 'failed' | 'skipped'
 
 /** One host's line in the summary (and in --json). */
 export interface HostReport {
@@ -25,9 +25,9 @@ export interface RunReport {
   counts: Record<HostStatus, number>
 }
 
-export interface EnrollRun {
-  settings: EnrollSettings
-  /** The hosts to enroll, or 'local' for this machine. */
+/** What every multi-host command shares: which hosts, how to reach them, how to show progress and ask. */
+export interface HostRun {
+  /** The hosts, or 'local' for this machine. */
   hosts: HostTarget[] | 'local'
   access: SshAccess
   acceptNewHostKey: boolean
@@ -38,31 +38,71 @@ export interface EnrollRun {
   confirmHostKey?: (host: string, fingerprints: string[]) => Promise<boolean>
   /** Asks before any host changes; absent under --yes, CI or without a terminal. */
   confirmChanges?: (changes: Array<{host: string; diff: string}>) => Promise<boolean>
+  reloadCommand?: string
+}
+
+export interface EnrollRun extends HostRun {
+  settings: EnrollSettings
+}
+
+/** What a job has learnt about a host before changing it. */
+export interface Prepared {
+  status: 'change' | 'unchanged'
+  warnings: string[]
+  principals?: string[]
+}
+
+export interface JobOutcome {
+  status: 'enrolled' | 'renewed' | 'unchanged' | 'unenrolled'
+  certificate?: {serial: string; validBefore: string}
+  principals?: string[]
+  reloadedWith?: string
+}
+
+/** One kind of change to hosts: enroll, unenroll, renew. */
+export interface HostJob<P extends Prepared> {
+  /** Opens the connection; the default is the operator's ssh (or this machine for 'local'). */
+  connect?: (target: HostTarget, hostKeys: HostKeyPolicy) => Promise<HostConnection>
+  prepare(connection: HostConnection, target: HostTarget): Promise<P>
+  describe(prepared: P): string
+  apply(prepared: P, step: (text: string) => void): Promise<JobOutcome>
 }
 
 const LOCAL: HostTarget = {spec: 'localhost', host: 'localhost'}
 
-/**
- * Enrolls every host: connect and plan all (nothing changes), settle first-seen host keys, show
- * or confirm the changes, then apply them `concurrency` at a time.
- */
 export async function enrollHosts(run: EnrollRun): Promise<RunReport> {
   const fleet = await loadFleet(run.settings.home)
+  return runHostJob<PreparedHost>({...run, reloadCommand: run.reloadCommand ?? run.settings.reloadCommand}, {
+    prepare: (connection) => prepareHost(connection, run.settings, fleet),
+    describe: describeChanges,
+    apply: async (host, step) => {
+      const outcome = await applyHost(host, run.settings, fleet, step)
+      return {...outcome, certificate: {serial: outcome.certificate.serial, validBefore: outcome.certificate.validBefore}}
+    },
+  })
+}
+
+/**
+ * Runs a job on every host: connect and prepare all (nothing changes), settle first-seen host
+ * keys, show (--dry-run) or confirm the changes, then apply them `concurrency` at a time.
+ */
+export async function runHostJob<P extends Prepared>(run: HostRun, job: HostJob<P>): Promise<RunReport> {
   const targets = run.hosts === 'local' ? [LOCAL] : run.hosts
   const reports = new Map<string, HostReport>()
-  const prepared = new Map<string, PreparedHost>()
+  const prepared = new Map<string, P>()
   const connections: HostConnection[] = []
   const fail = (host: string, error: Error, status: HostStatus = 'failed') => reports.set(host, {host, status, reason: error.message, warnings: []})
+  const connect =
+    job.connect ??
+    ((target: HostTarget, hostKeys: HostKeyPolicy) =>
+      run.hosts === 'local' ? Promise.resolve(connectLocally({sudo: run.access.sudo, reloadCommand: run.reloadCommand})) : connectOverSsh(target, run.access, hostKeys, run.reloadCommand))
 
   const prepareOne = async (target: HostTarget, hostKeys: HostKeyPolicy, step: (text: string) => void) => {
     step('connecting')
-    const connection =
-      run.hosts === 'local'
-        ? connectLocally({sudo: run.access.sudo, reloadCommand: run.settings.reloadCommand})
-        : await connectOverSsh(target, run.access, hostKeys, run.settings.reloadCommand)
+    const connection = await connect(target, hostKeys)
     connections.push(connection)
     step('inspecting and planning')
-    const host = await prepareHost(connection, run.settings, fleet)
+    const host = await job.prepare(connection, target)
     prepared.set(target.spec, host)
     return host
   }
@@ -80,18 +120,18 @@ export async function enrollHosts(run: EnrollRun): Promise<RunReport> {
 
     if (run.dryRun) {
       for (const [name, host] of prepared) {
-        reports.set(name, {host: name, status: host.status === 'change' ? 'would-change' : 'unchanged', principals: host.principals, warnings: host.warnings, ...(host.status === 'change' ? {diff: describeChanges(host)} : {})})
+        reports.set(name, {host: name, status: host.status === 'change' ? 'would-change' : 'unchanged', ...(host.principals ? {principals: host.principals} : {}), warnings: host.warnings, ...(host.status === 'change' ? {diff: job.describe(host)} : {})})
       }
       return report(targets, reports)
     }
 
-    const changing = [...prepared.values()].filter((host) => host.status === 'change')
+    const changing = [...prepared.entries()].filter(([, host]) => host.status === 'change')
     if (run.confirmChanges && changing.length > 0) {
-      const yes = await run.confirmChanges(changing.map((host) => ({host: host.connection.name, diff: describeChanges(host)})))
+      const yes = await run.confirmChanges(changing.map(([name, host]) => ({host: name, diff: job.describe(host)})))
       if (!yes) {
-        for (const host of changing) {
-          fail(host.connection.name, new Error('not confirmed; nothing changed'), 'skipped')
-          prepared.delete(host.connection.name)
+        for (const [name] of changing) {
+          fail(name, new Error('not confirmed; nothing changed'), 'skipped')
+          prepared.delete(name)
         }
       }
     }
@@ -99,18 +139,13 @@ export async function enrollHosts(run: EnrollRun): Promise<RunReport> {
     const ready = targets.filter((target) => prepared.has(target.spec))
     const applied = await runHostTasks(
       ready,
-      {concurrency: run.concurrency, style: run.progress, name: (t) => t.spec, done: (outcome: EnrollOutcome) => `${outcome.status}, certificate valid until ${outcome.certificate.validBefore}`},
-      (target, step) => applyHost(prepared.get(target.spec)!, run.settings, fleet, step),
+      {concurrency: run.concurrency, style: run.progress, name: (t) => t.spec, done: (outcome: JobOutcome) => `${outcome.status}${outcome.certificate ? `, certificate valid until ${outcome.certificate.validBefore}` : ''}`},
+      (target, step) => job.apply(prepared.get(target.spec)!, step),
     )
     applied.forEach((result, index) => {
       const name = ready[index].spec
-      const host = prepared.get(name)!
-      if (!result.ok) {
-        reports.set(name, {host: name, status: 'failed', reason: result.error.message, warnings: host.warnings})
-        return
-      }
-      const {certificate, principals, reloadedWith, status} = result.value
-      reports.set(name, {host: name, status, principals, certificate: {serial: certificate.serial, validBefore: certificate.validBefore}, ...(reloadedWith ? {reloadedWith} : {}), warnings: host.warnings})
+      const {warnings} = prepared.get(name)!
+      reports.set(name, result.ok ? {host: name, ...result.value, warnings} : {host: name, status: 'failed', reason: result.error.message, warnings})
     })
     return report(targets, reports)
   } finally {
@@ -118,14 +153,14 @@ export async function enrollHosts(run: EnrollRun): Promise<RunReport> {
   }
 }
 
-const planned = (host: PreparedHost) => (host.status === 'change' ? 'ready to change' : 'already enrolled')
+const planned = (host: Prepared) => (host.status === 'change' ? 'ready to change' : 'already enrolled')
 
 /** First-seen host keys: ask (showing the fingerprints), or fail with them when nobody can answer. */
 async function settleHostKeys(
-  run: EnrollRun,
+  run: HostRun,
   targets: HostTarget[],
   fail: (host: string, error: Error) => void,
-  prepareOne: (target: HostTarget, policy: HostKeyPolicy, step: (text: string) => void) => Promise<PreparedHost>,
+  prepareOne: (target: HostTarget, policy: HostKeyPolicy, step: (text: string) => void) => Promise<Prepared>,
 ): Promise<void> {
   for (const target of targets) {
     const fingerprints = await scanHostKeyFingerprints(await resolveTarget(target, run.access)).catch(() => [])
@@ -138,14 +173,14 @@ async function settleHostKeys(
       fail(target.spec, new Error('host key not confirmed; nothing changed'))
       continue
     }
-    const [result]: HostTaskResult<PreparedHost>[] = await runHostTasks([target], {concurrency: 1, style: run.progress, name: (t) => t.spec, done: planned}, (t, step) => prepareOne(t, 'accept-new', step))
+    const [result]: HostTaskResult<Prepared>[] = await runHostTasks([target], {concurrency: 1, style: run.progress, name: (t) => t.spec, done: planned}, (t, step) => prepareOne(t, 'accept-new', step))
     if (!result.ok) fail(target.spec, result.error)
   }
 }
 
 export function report(targets: HostTarget[], reports: Map<string, HostReport>): RunReport {
   const hosts = targets.map((target) => reports.get(target.spec) ?? {host: target.spec, status: 'failed' as const, reason: 'not run', warnings: []})
-  const counts: Record<HostStatus, number> = {enrolled: 0, renewed: 0, unchanged: 0, 'would-change': 0, failed: 0, skipped: 0}
+  const counts: Record<HostStatus, number> = {enrolled: 0, renewed: 0, unenrolled: 0, unchanged: 0, 'would-change': 0, failed: 0, skipped: 0}
   for (const host of hosts) counts[host.status]++
   return {hosts, counts}
 }

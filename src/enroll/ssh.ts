@@ -174,13 +174,22 @@ export class SshExecutor implements HostExecutor {
 }
 
 /** A fresh connection with the operator's own access (no master): "does my old way in still work?" */
-export async function checkOperatorAccess(target: HostTarget, access: SshAccess): Promise<string | undefined> {
-  const result = await execa(
-    'ssh',
-    ['-o', 'ControlMaster=no', '-o', 'ControlPath=none', '-o', 'StrictHostKeyChecking=yes', ...ourOptions(access), ...operatorArgs(target, access), '-T', target.host, 'true'],
-    {reject: false, stdin: 'ignore', timeout: 60_000},
-  )
-  return result.exitCode === 0 ? undefined : classifySshFailure(target.spec, String(result.stderr)).reason
+export async function checkOperatorAccess(target: HostTarget, access: SshAccess, retryForMs = 15_000): Promise<string | undefined> {
+  const deadline = Date.now() + retryForMs
+  for (;;) {
+    const result = await execa(
+      'ssh',
+      ['-o', 'ControlMaster=no', '-o', 'ControlPath=none', '-o', 'StrictHostKeyChecking=yes', ...ourOptions(access), ...operatorArgs(target, access), '-T', target.host, 'true'],
+      {reject: false, stdin: 'ignore', timeout: 60_000},
+    )
+    if (result.exitCode === 0) return undefined
+    // Right after a reload sshd re-executes itself and refuses connections for a moment.
+    if (/Connection refused|Connection reset|Connection closed/.test(String(result.stderr)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      continue
+    }
+    return classifySshFailure(target.spec, String(result.stderr)).reason
+  }
 }
 
 /** The fingerprints a host offers, for the operator to compare before trusting it. */
