@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The end-to-end tests drive real OpenSSH: sshd, ssh, ssh-keygen, ssh-agent (and asciinema as an
-# independent reader of recordings). As root this installs what is missing from Debian's packages;
+# independent reader of recordings), and sudo for the enrollment tests. As root this installs what is missing from Debian's packages;
 # otherwise it says what to install.
 set -euo pipefail
 
@@ -8,6 +8,8 @@ missing=()
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 command -v asciinema >/dev/null 2>&1 || missing+=(asciinema)
+# enroll host --sudo is tested with a real sudo (passwordless for one test user, refused for another).
+command -v sudo >/dev/null 2>&1 || missing+=(sudo)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

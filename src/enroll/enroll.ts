@@ -97,7 +97,7 @@ export async function prepareHost(connection: HostConnection, settings: EnrollSe
     hostKey: paths.hostKey,
     hostCertificate: paths.hostCertificate,
     ...(settings.maxStartups ? {maxStartups: settings.maxStartups} : {}),
-    configPath: settings.sshdConfig,
+    configPath: facts.configPath,
     strategy: settings.strategy ?? 'auto',
     includedFiles: facts.includedFiles,
     defaultHostKeys,
@@ -240,7 +240,7 @@ export async function applyHost(prepared: PreparedHost, settings: EnrollSettings
     }
 
     progress('validating with sshd -t')
-    const test = await connection.executor.run('"$1" -t -f "$2" 2>&1', [facts.sshd.path, settings.sshdConfig])
+    const test = await connection.executor.run('"$1" -t -f "$2" 2>&1', [facts.sshd.path, facts.configPath])
     if (test.exitCode !== 0) throw new FleetError(`sshd -t rejects the new config: ${firstLine(test.stdout) || `exit status ${test.exitCode}`}`, {code: 'sshd_test_failed'})
 
     progress('reloading sshd')

@@ -8,7 +8,8 @@ export type InventoryFormat = 'lines' | 'ansible-ini' | 'ansible-yaml'
 /**
  * Hosts from an inventory file: one `[user@]host[:port]` per line, or an Ansible inventory (INI
  * or YAML) whose `ansible_host`, `ansible_user` and `ansible_port` say how to reach each host,
- * from host, group or `all` variables. Hosts are listed once, in file order.
+ * from host, group or `all` variables (and `fleetctl_sshd_config`, the host's sshd_config when it
+ * is not the usual one). Hosts are listed once, in file order.
  */
 export function parseInventoryFile(text: string, fileName = ''): {format: InventoryFormat; hosts: HostTarget[]} {
   const format = detectFormat(text, fileName)
@@ -40,7 +41,8 @@ function ansibleTarget(name: string, vars: Vars, fileName: string): HostTarget {
   const port = vars.ansible_port ?? vars.ansible_ssh_port
   try {
     const target = parseTarget(formatTarget({host: address, ...(user ? {user: String(user)} : {}), ...(port ? {port: Number(port)} : {})}))
-    return {...target, spec: name, ...(address === name ? {} : {alias: name})}
+    const sshdConfig = vars.fleetctl_sshd_config
+    return {...target, spec: name, ...(address === name ? {} : {alias: name}), ...(sshdConfig ? {sshdConfig: String(sshdConfig)} : {})}
   } catch (error) {
     throw new FleetError(`${fileName || 'inventory'}: host ${name}: ${(error as Error).message}`, {code: 'bad_inventory', exit: 'usage'})
   }

@@ -73,7 +73,7 @@ const LOCAL: HostTarget = {spec: 'localhost', host: 'localhost'}
 export async function enrollHosts(run: EnrollRun): Promise<RunReport> {
   const fleet = await loadFleet(run.settings.home)
   return runHostJob<PreparedHost>({...run, reloadCommand: run.reloadCommand ?? run.settings.reloadCommand}, {
-    prepare: (connection) => prepareHost(connection, run.settings, fleet),
+    prepare: (connection, target) => prepareHost(connection, {...run.settings, ...(target.sshdConfig ? {sshdConfig: target.sshdConfig} : {})}, fleet),
     describe: describeChanges,
     apply: async (host, step) => {
       const outcome = await applyHost(host, run.settings, fleet, step)

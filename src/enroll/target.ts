@@ -9,6 +9,8 @@ export interface HostTarget {
   port?: number
   /** Another name the host goes by (an Ansible inventory name whose ansible_host is an address). */
   alias?: string
+  /** This host's sshd_config, when an inventory says (`fleetctl_sshd_config`); else --sshd-config. */
+  sshdConfig?: string
 }
 
 /** Parses `[user@]host[:port]`, with `[v6-address]:port` for IPv6 and a bare address without port. */

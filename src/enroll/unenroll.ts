@@ -120,7 +120,7 @@ export async function applyUnenrollment(prepared: PreparedUnenrollment, settings
     }
 
     step('validating with sshd -t')
-    const test = await connection.executor.run('"$1" -t -f "$2" 2>&1', [facts.sshd.path, settings.sshdConfig])
+    const test = await connection.executor.run('"$1" -t -f "$2" 2>&1', [facts.sshd.path, facts.configPath])
     if (test.exitCode !== 0) throw new FleetError(`sshd -t rejects the config without fleetctl's lines: ${firstLine(test.stdout)}`, {code: 'sshd_test_failed'})
     step('reloading sshd')
     const reloadedWith = await reloadSshd(connection.executor, facts, settings.reloadCommand)
@@ -148,7 +148,7 @@ function signedBy(text: string, ca: PublicKey): boolean {
 export async function unenrollHosts(settings: UnenrollSettings, run: HostRun): Promise<RunReport> {
   const [hostCA, userCA] = await Promise.all([loadCAPublicKey(settings.home, 'host'), loadCAPublicKey(settings.home, 'user')])
   return runHostJob<PreparedUnenrollment>(run, {
-    prepare: (connection) => prepareUnenrollment(connection, settings, {hostCA: hostCA.key, userCA: userCA.key}),
+    prepare: (connection, target) => prepareUnenrollment(connection, {...settings, ...(target.sshdConfig ? {sshdConfig: target.sshdConfig} : {})}, {hostCA: hostCA.key, userCA: userCA.key}),
     describe: describeUnenrollment,
     apply: (prepared, step) => applyUnenrollment(prepared, settings, step),
   })
