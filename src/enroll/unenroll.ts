@@ -103,11 +103,14 @@ export async function applyUnenrollment(prepared: PreparedUnenrollment, settings
   let reloaded = false
   try {
     step('removing the managed lines')
+    const backups: string[] = []
     for (const file of prepared.plan.files) {
-      if (file.before !== null) {
+      // A drop-in fleetctl wrote holds only its block: nothing of the administrator's to back up.
+      if (file.before !== null && file.after !== null) {
         const backup = `${file.path}${BACKUP_SUFFIX}`
         undo.push({path: backup, before: await files.read(backup)})
         await files.copy(file.path, backup)
+        backups.push(backup)
       }
       undo.push({path: file.path, before: file.before})
       if (file.after === null) await files.remove(file.path)
@@ -128,6 +131,8 @@ export async function applyUnenrollment(prepared: PreparedUnenrollment, settings
     step('checking the old login')
     const oldAccess = await connection.checkOldAccess()
     if (oldAccess) throw new FleetError(`after unenrolling, ${oldAccess}`, {code: 'old_login_failed'})
+    // The host is as it was before enrollment again; the backups only held fleetctl's version.
+    for (const backup of backups) await files.remove(backup)
     await forgetHost(settings.home, connection.name)
     return {status: 'unenrolled', reloadedWith}
   } catch (error) {

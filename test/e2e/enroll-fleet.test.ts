@@ -1,4 +1,4 @@
-import {readFileSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
@@ -27,6 +27,8 @@ describe.skipIf(!isRoot)('enroll host: a fleet of ten', () => {
   const tmp = tmpDir('fleetctl-enroll-fleet-')
   const home = join(tmp.path, 'home')
   const operatorKey = join(tmp.path, 'operator')
+  // The fleet user's ssh gets its own known_hosts, apart from the operator's.
+  const clientDir = join(tmp.path, 'client')
   const inventory = join(tmp.path, 'hosts.ini')
   const hosts: FleetHost[] = []
   const env = {CI: '1', SSH_AUTH_SOCK: ''}
@@ -36,6 +38,7 @@ describe.skipIf(!isRoot)('enroll host: a fleet of ten', () => {
 
   beforeAll(async () => {
     expect((await fleetctl(['ca', 'init', '--cluster', 'fleet.test'], {home})).exitCode).toBe(0)
+    mkdirSync(clientDir)
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', operatorKey])
     const operatorLine = readFileSync(`${operatorKey}.pub`, 'utf8').trim()
     // Three hosts have no ed25519 key yet, so enrollment generates one on them.
@@ -77,7 +80,7 @@ describe.skipIf(!isRoot)('enroll host: a fleet of ten', () => {
   const loginWithCertificates = (host: FleetHost, alias?: string) =>
     runSsh(
       {
-        dir: host.dir,
+        dir: clientDir,
         identity: userCert,
         knownHosts: [hostCALine],
         port: host.port,
