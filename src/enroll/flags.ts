@@ -1,3 +1,5 @@
+import {isAbsolute, resolve} from 'node:path'
+
 import {Flags} from '@oclif/core'
 
 import {FleetError} from '../base/errors.js'
@@ -27,6 +29,16 @@ export const sshdConfigFlag = Flags.string({
 })
 
 export const reloadCommandFlag = Flags.string({env: 'FLEETCTL_RELOAD_COMMAND', summary: 'Command that reloads sshd on the host (default: pid file, systemd or init script).'})
+
+/**
+ * The sshd_config path as sshd and the managed lines need it: absolute. On this machine a
+ * relative path is taken from the working directory; on a remote host there is none to take.
+ */
+export function sshdConfigPath(path: string, local: boolean): string {
+  if (isAbsolute(path)) return path
+  if (local) return resolve(path)
+  throw new FleetError(`--sshd-config ${path} must be an absolute path on the host`, {code: 'bad_flags', exit: 'usage', suggestions: [`Write it from the root, e.g. /etc/ssh/${path.replace(/^\.\//, '')}.`]})
+}
 
 export function sshAccess(flags: {identity?: string; 'ssh-config'?: string; 'ssh-option'?: string[]; sudo?: boolean}): SshAccess {
   for (const option of flags['ssh-option'] ?? []) {

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {FleetCommand} from '../../base/command.js'
-import {concurrencyFlag, durationFlag, progressStyle, reloadCommandFlag, sshAccess, sshAccessFlags, sshdConfigFlag} from '../../enroll/flags.js'
+import {concurrencyFlag, durationFlag, progressStyle, reloadCommandFlag, sshAccess, sshAccessFlags, sshdConfigFlag, sshdConfigPath} from '../../enroll/flags.js'
 import {canPrompt, confirmChanges, confirmHostKey} from '../../enroll/prompts.js'
 import {enrollHosts, renderSummary, type RunReport} from '../../enroll/run.js'
 import {collectTargets} from '../../enroll/targets.js'
@@ -33,13 +33,13 @@ the diff and changes nothing; a second run reports "unchanged" and changes no by
     'dry-run': Flags.boolean({summary: 'Print the changes as a unified diff and change nothing.'}),
     inventory: Flags.string({env: 'FLEETCTL_INVENTORY', summary: 'File of hosts: one [user@]host[:port] per line, or an Ansible INI/YAML inventory.'}),
     local: Flags.boolean({exclusive: ['inventory', 'identity', 'ssh-config', 'ssh-option'], summary: 'Enroll the machine fleetctl runs on, without SSH.'}),
-    'max-startups': Flags.string({summary: 'Also set MaxStartups (e.g. 100:30:200; the proxy opens many connections).'}),
+    'max-startups': Flags.string({env: 'FLEETCTL_MAX_STARTUPS', summary: 'Also set MaxStartups (e.g. 100:30:200; the proxy opens many connections).'}),
     principals: Flags.string({summary: 'More names for the host certificate, comma-separated.'}),
     'reload-command': reloadCommandFlag,
     'sshd-config': sshdConfigFlag,
     strategy: Flags.option({default: 'auto', options: ['auto', 'main-file', 'drop-in'] as const, summary: 'Where the managed lines go: a drop-in when sshd_config includes one, or the main file.'})(),
     ttl: Flags.string({default: '365d', env: 'FLEETCTL_HOST_TTL', summary: 'Host certificate lifetime.'}),
-    yes: Flags.boolean({char: 'y', summary: 'Do not ask before changing hosts.'}),
+    yes: Flags.boolean({char: 'y', env: 'FLEETCTL_YES', summary: 'Do not ask before changing hosts.'}),
   }
 
   async run(): Promise<RunReport> {
@@ -49,7 +49,7 @@ the diff and changes nothing; a second run reports "unchanged" and changes no by
     const result = await enrollHosts({
       settings: {
         home: this.home,
-        sshdConfig: flags['sshd-config'],
+        sshdConfig: sshdConfigPath(flags['sshd-config'], flags.local),
         principals: (flags.principals ?? '').split(',').map((name) => name.trim()).filter(Boolean),
         ttlSeconds: durationFlag('ttl', flags.ttl),
         ...(flags['max-startups'] ? {maxStartups: flags['max-startups']} : {}),

@@ -28,7 +28,7 @@ reached the way they were enrolled (same user, port, identity and ssh options).`
     'expiring-within': Flags.string({default: '30d', env: 'FLEETCTL_EXPIRING_WITHIN', summary: 'Renew certificates that expire within this time.'}),
     force: Flags.boolean({summary: 'Renew the named hosts whatever their expiry.'}),
     ttl: Flags.string({default: '365d', env: 'FLEETCTL_HOST_TTL', summary: 'Lifetime of the new certificates.'}),
-    yes: Flags.boolean({char: 'y', summary: 'Do not ask before changing hosts.'}),
+    yes: Flags.boolean({char: 'y', env: 'FLEETCTL_YES', summary: 'Do not ask before changing hosts.'}),
   }
 
   async run(): Promise<RunReport> {

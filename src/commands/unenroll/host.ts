@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {FleetCommand} from '../../base/command.js'
-import {concurrencyFlag, progressStyle, reloadCommandFlag, sshAccess, sshAccessFlags, sshdConfigFlag} from '../../enroll/flags.js'
+import {concurrencyFlag, progressStyle, reloadCommandFlag, sshAccess, sshAccessFlags, sshdConfigFlag, sshdConfigPath} from '../../enroll/flags.js'
 import {canPrompt, confirmChanges, confirmHostKey} from '../../enroll/prompts.js'
 import {renderSummary, type RunReport} from '../../enroll/run.js'
 import {collectTargets} from '../../enroll/targets.js'
@@ -29,14 +29,14 @@ byte back. Hosts are named as for enroll host ([user@]host[:port], --inventory, 
     local: Flags.boolean({exclusive: ['inventory', 'identity', 'ssh-config', 'ssh-option'], summary: 'Unenroll the machine fleetctl runs on, without SSH.'}),
     'reload-command': reloadCommandFlag,
     'sshd-config': sshdConfigFlag,
-    yes: Flags.boolean({char: 'y', summary: 'Do not ask before changing hosts.'}),
+    yes: Flags.boolean({char: 'y', env: 'FLEETCTL_YES', summary: 'Do not ask before changing hosts.'}),
   }
 
   async run(): Promise<RunReport> {
     const {flags} = this
     const interactive = canPrompt({json: this.jsonEnabled(), yes: flags.yes})
     const result = await unenrollHosts(
-      {home: this.home, sshdConfig: flags['sshd-config'], ...(flags['reload-command'] ? {reloadCommand: flags['reload-command']} : {})},
+      {home: this.home, sshdConfig: sshdConfigPath(flags['sshd-config'], flags.local), ...(flags['reload-command'] ? {reloadCommand: flags['reload-command']} : {})},
       {
         hosts: flags.local ? 'local' : await collectTargets(this.positionals, flags.inventory),
         access: sshAccess(flags),
