@@ -109,13 +109,25 @@ export async function runHostJob<P extends Prepared>(run: HostRun, job: HostJob<
 
   try {
     const policy: HostKeyPolicy = run.acceptNewHostKey ? 'accept-new' : 'strict'
-    const first = await runHostTasks(targets, {concurrency: run.concurrency, style: run.progress, name: (t) => t.spec, done: planned}, (target, step) => prepareOne(target, policy, step))
     const unknownKeys: HostTarget[] = []
+    const first = await runHostTasks(
+      targets,
+      {concurrency: run.concurrency, style: run.progress, name: (t) => t.spec, done: (host: Prepared | null) => (host ? planned(host) : 'host key not known yet')},
+      async (target, step) => {
+        try {
+          return await prepareOne(target, policy, step)
+        } catch (error) {
+          // Not a failure yet: the operator is asked (or told) once every host has been tried.
+          if (!(error instanceof ConnectError && error.kind === 'host_key_unknown')) throw error
+          unknownKeys.push(target)
+          return null
+        }
+      },
+    )
     first.forEach((result, index) => {
-      if (result.ok) return
-      if (result.error instanceof ConnectError && result.error.kind === 'host_key_unknown') unknownKeys.push(targets[index])
-      else fail(targets[index].spec, result.error)
+      if (!result.ok) fail(targets[index].spec, result.error)
     })
+    unknownKeys.sort((a, b) => targets.indexOf(a) - targets.indexOf(b))
     await settleHostKeys(run, unknownKeys, fail, prepareOne)
 
     if (run.dryRun) {
