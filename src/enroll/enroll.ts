@@ -292,7 +292,7 @@ export async function rollBack(
     }
   }
   if (problems.length > 0) return `ROLLBACK INCOMPLETE: ${problems.join('; ')}`
-  if (!reloaded) return 'rolled back, no file changed'
+  if (!reloaded) return 'rolled back every file; sshd never loaded the change'
   try {
     await reloadSshd(prepared.connection.executor, prepared.facts, reloadCommand)
   } catch (error) {

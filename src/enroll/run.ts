@@ -149,20 +149,56 @@ export async function runHostJob<P extends Prepared>(run: HostRun, job: HostJob<
     }
 
     const ready = targets.filter((target) => prepared.has(target.spec))
-    const applied = await runHostTasks(
-      ready,
-      {concurrency: run.concurrency, style: run.progress, name: (t) => t.spec, done: (outcome: JobOutcome) => `${outcome.status}${outcome.certificate ? `, certificate valid until ${outcome.certificate.validBefore}` : ''}`},
-      (target, step) => job.apply(prepared.get(target.spec)!, step),
-    )
-    applied.forEach((result, index) => {
-      const name = ready[index].spec
-      const {warnings} = prepared.get(name)!
-      reports.set(name, result.ok ? {host: name, ...result.value, warnings} : {host: name, status: 'failed', reason: result.error.message, warnings})
-    })
+    const interruption = finishInFlightOnInterrupt()
+    try {
+      const applied = await runHostTasks(
+        ready,
+        {concurrency: run.concurrency, style: run.progress, name: (t) => t.spec, done: (outcome: JobOutcome) => `${outcome.status}${outcome.certificate ? `, certificate valid until ${outcome.certificate.validBefore}` : ''}`},
+        (target, step) => {
+          if (interruption.interrupted) throw new InterruptedError()
+          return job.apply(prepared.get(target.spec)!, step)
+        },
+      )
+      applied.forEach((result, index) => {
+        const name = ready[index].spec
+        const {warnings} = prepared.get(name)!
+        if (result.ok) reports.set(name, {host: name, ...result.value, warnings})
+        else reports.set(name, {host: name, status: result.error instanceof InterruptedError ? 'skipped' : 'failed', reason: result.error.message, warnings})
+      })
+    } finally {
+      interruption.release()
+    }
     return report(targets, reports)
   } finally {
     await Promise.all(connections.map((connection) => connection.close().catch(() => {})))
   }
+}
+
+class InterruptedError extends Error {
+  constructor() {
+    super('interrupted before it started; nothing changed')
+  }
+}
+
+/**
+ * A host half-way through a change must finish it or roll it back, never stop between writing
+ * sshd_config and checking the new login. The first Ctrl-C lets running hosts finish and starts
+ * no new one; a second one exits at once.
+ */
+function finishInFlightOnInterrupt(): {interrupted: boolean; release: () => void} {
+  const state = {interrupted: false, release: () => {}}
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (state.interrupted) process.exit(130)
+    state.interrupted = true
+    process.stderr.write(`\n${signal}: finishing the hosts being changed (or rolling them back); no other host will start. Again to exit now.\n`)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  state.release = () => {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+  return state
 }
 
 const planned = (host: Prepared) => (host.status === 'change' ? 'ready to change' : 'already enrolled')

@@ -1,11 +1,11 @@
-import {chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:net'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {fleetctl} from '../helpers/fleetctl.js'
+import {fleetctl, FLEETCTL_BIN} from '../helpers/fleetctl.js'
 import {type FleetHost, startFleetHost} from '../helpers/fleet-host.js'
 import {freePort} from '../helpers/processes.js'
 import {runSsh} from '../helpers/ssh.js'
@@ -39,6 +39,8 @@ describe.skipIf(!isRoot)('enroll host: failures change nothing', () => {
   let principalsOnly: FleetHost
   let strangerOnly: FleetHost
   let shared: FleetHost
+  let first: FleetHost
+  let second: FleetHost
   let banner: Server
   let bannerPort = 0
 
@@ -58,14 +60,16 @@ describe.skipIf(!isRoot)('enroll host: failures change nothing', () => {
     }
     writeFileSync(SUDOERS, `${SUDO_USER} ALL=(ALL) NOPASSWD: ALL\n`, {mode: 0o440})
 
-    ;[good, principalsOnly, strangerOnly, shared] = await Promise.all([
+    ;[good, principalsOnly, strangerOnly, shared, first, second] = await Promise.all([
       startFleetHost({dir: join(tmp.path, 'good'), authorizedKeys: [operator]}),
       // Certificate logins need a principals file that does not exist: the new login fails after the reload.
       startFleetHost({dir: join(tmp.path, 'principals'), authorizedKeys: [operator], config: (base, dir) => [...base, `AuthorizedPrincipalsFile ${dir}/no-such-principals`, ''].join('\n')}),
       startFleetHost({dir: join(tmp.path, 'stranger'), authorizedKeys: [stranger]}),
       startFleetHost({dir: join(tmp.path, 'shared'), authorizedKeys: [operator]}),
+      startFleetHost({dir: join(tmp.path, 'first'), authorizedKeys: [operator]}),
+      startFleetHost({dir: join(tmp.path, 'second'), authorizedKeys: [operator]}),
     ])
-    hosts.push(good, principalsOnly, strangerOnly, shared)
+    hosts.push(good, principalsOnly, strangerOnly, shared, first, second)
     for (const host of hosts) chmodSync(host.dir, 0o755)
     // sshd reads authorized_keys as the user logging in.
     chmodSync(join(shared.dir, 'authorized_keys'), 0o644)
@@ -154,6 +158,36 @@ describe.skipIf(!isRoot)('enroll host: failures change nothing', () => {
     const result = await fleetctl(['enroll', 'host', `root@127.0.0.1:${bannerPort}`, ...access, '--accept-new-host-key'], {home, env})
     expect(result.exitCode).toBe(1)
     expect(result.stdout).toMatch(new RegExp(`^HOST\\s+STATUS\\s+DETAIL\\nroot@127\\.0\\.0\\.1:${bannerPort}\\s+failed\\s+root@127\\.0\\.0\\.1:${bannerPort} does not speak SSH: .+\\n\\n1 failed$`))
+  })
+
+  it('stops with sshd\'s own message when sshd -t rejects the change, and puts the files back', async () => {
+    const before = first.snapshot()
+    const {exitCode, report} = await enroll([first.target], '--sshd-config', first.configPath, '--accept-new-host-key', '--max-startups', '10:30:lots')
+    expect(exitCode).toBe(1)
+    expect(report.hosts[0].reason).toMatch(/^sshd -t rejects the new config: .*MaxStartups.*; rolled back every file; sshd never loaded the change$/i)
+    expect(first.snapshot()).toEqual(before)
+  })
+
+  it('on Ctrl-C finishes the host being changed and starts no other', async () => {
+    const marker = join(tmp.path, 'reloading')
+    const inventory = join(tmp.path, 'two.ini')
+    writeFileSync(inventory, [first, second].map((host, i) => `h${i} ansible_host=127.0.0.1 ansible_port=${host.port} ansible_user=root fleetctl_sshd_config=${host.configPath}\n`).join(''))
+    const before = second.snapshot()
+    // The reload of the first host tells the test it is mid-change; then the operator presses Ctrl-C.
+    const reload = `touch ${marker}; sleep 1; for pid in ${tmp.path}/*/sshd.pid; do kill -HUP "$(cat "$pid")"; done`
+    const run = execa(process.execPath, [FLEETCTL_BIN, 'enroll', 'host', '--inventory', inventory, ...access, '--accept-new-host-key', '--concurrency', '1', '--reload-command', reload, '--json'], {
+      env: {...env, FLEETCTL_HOME: home},
+      reject: false,
+      stdin: 'ignore',
+    })
+    const deadline = Date.now() + 60_000
+    while (!existsSync(marker) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    run.kill('SIGINT')
+    const result = await run
+    const report = JSON.parse(String(result.stdout)) as RunJson
+    expect(report.hosts.map((host) => [host.host, host.status])).toEqual([['h0', 'enrolled'], ['h1', 'skipped']])
+    expect(report.hosts[1].reason).toBe('interrupted before it started; nothing changed')
+    expect(second.snapshot()).toEqual(before)
   })
 
   it('runs through sudo for a non-root login, and fails in one line when sudo wants a password', async () => {
