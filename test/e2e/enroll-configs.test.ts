@@ -107,6 +107,8 @@ describe.skipIf(!isRoot)('enroll host: real-world configs', () => {
     const original = readFileSync(matchHost.configPath, 'utf8')
     const result = await fleetctl(['enroll', 'host', matchHost.target, ...access, '--sshd-config', matchHost.configPath, '--max-startups', '100:30:200', '--json'], {home, env})
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
+    // Found by itself: the pid file sshd -T names for this config.
+    expect(JSON.parse(result.stdout).hosts[0].reloadedWith).toBe(`SIGHUP to pid ${matchHost.pid} from ${join(matchHost.dir, 'sshd.pid')}`)
     const config = readFileSync(matchHost.configPath, 'utf8')
     expect(config.indexOf('# END fleetctl managed')).toBeLessThan(config.indexOf('# Admins may forward'))
     // Everything of the administrator's is still there, byte for byte.
@@ -123,8 +125,10 @@ describe.skipIf(!isRoot)('enroll host: real-world configs', () => {
 
   it('writes a drop-in into the included directory and leaves the main file alone', async () => {
     const mainBefore = readFileSync(includeHost.configPath, 'utf8')
-    const result = await fleetctl(['enroll', 'host', includeHost.target, ...access, '--sshd-config', includeHost.configPath], {home, env})
+    const reload = `kill -HUP "$(cat ${join(includeHost.dir, 'sshd.pid')})"`
+    const result = await fleetctl(['enroll', 'host', includeHost.target, ...access, '--sshd-config', includeHost.configPath, '--reload-command', reload, '--json'], {home, env})
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
+    expect(JSON.parse(result.stdout).hosts[0].reloadedWith).toBe(reload)
     expect(readFileSync(includeHost.configPath, 'utf8')).toBe(mainBefore)
     const dropIn = readFileSync(join(includeHost.dir, 'sshd_config.d', '50-fleetctl.conf'), 'utf8')
     expect(dropIn).toMatch(/^# BEGIN fleetctl managed\nTrustedUserCAKeys /)
@@ -157,14 +161,26 @@ describe.skipIf(!isRoot)('enroll host: real-world configs', () => {
 
   it('--local enrolls the machine it runs on, verifies through the local sshd, and unenrolls', async () => {
     const before = localHost.snapshot()
-    const enroll = await fleetctl(['enroll', 'host', '--local', '--sshd-config', localHost.configPath, '--json'], {home, env})
+    const enroll = await fleetctl(['enroll', 'host', '--local', '--sshd-config', localHost.configPath, '--ttl', '20d', '--json'], {home, env})
     expect(enroll.exitCode, enroll.stdout + enroll.stderr).toBe(0)
     expect(JSON.parse(enroll.stdout).hosts[0]).toMatchObject({host: 'localhost', status: 'enrolled'})
     // A local enrollment names the host by its own names, not by the loopback address.
     expect((await loginWithCertificates(localHost, hostname())).stdout.trim()).toBe('ok')
     expect((await loginWithCertificates(localHost)).exitCode).not.toBe(0)
-    const again = await fleetctl(['enroll', 'host', '--local', '--sshd-config', localHost.configPath, '--json'], {home, env})
+    // Enroll again with the same lifetime: the certificate is far from its end, so nothing changes.
+    const again = await fleetctl(['enroll', 'host', '--local', '--sshd-config', localHost.configPath, '--ttl', '20d', '--json'], {home, env})
     expect(JSON.parse(again.stdout).hosts[0].status).toBe('unchanged')
+    // Twenty days is within the default renewal window of thirty: renew picks it, and nothing else changes.
+    const configBefore = readFileSync(localHost.configPath, 'utf8')
+    const renew = await fleetctl(['hosts', 'renew', '--expiring-within', '30d', '--json'], {home, env})
+    expect(renew.exitCode, renew.stdout + renew.stderr).toBe(0)
+    const renewed = JSON.parse(renew.stdout).hosts[0] as {host: string; status: string; certificate: {serial: string; validBefore: string}}
+    expect(renewed).toMatchObject({host: 'localhost', status: 'renewed'})
+    expect(renewed.certificate.serial).not.toBe(JSON.parse(enroll.stdout).hosts[0].certificate.serial)
+    expect(Date.parse(renewed.certificate.validBefore)).toBeGreaterThan(Date.now() + 300 * 86_400_000)
+    expect(readFileSync(localHost.configPath, 'utf8')).toBe(configBefore)
+    expect((await loginWithCertificates(localHost, hostname())).stdout.trim()).toBe('ok')
+
     const unenroll = await fleetctl(['unenroll', 'host', '--local', '--sshd-config', localHost.configPath, '--json'], {home, env})
     expect(unenroll.exitCode, unenroll.stdout + unenroll.stderr).toBe(0)
     expect(localHost.snapshot()).toEqual(before)
