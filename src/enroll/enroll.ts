@@ -131,6 +131,10 @@ export async function prepareHost(connection: HostConnection, settings: EnrollSe
   if (settings.renew && (plan.status !== 'unchanged' || userCAAfter !== userCABefore)) {
     warnings.push('fleetctl\'s lines in sshd_config or its user CA file changed since enrollment; renewing only the certificate. Run `fleetctl enroll host` to put them back.')
   }
+  const principalsFile = facts.effective.get('authorizedprincipalsfile')?.[0]
+  if (principalsFile && principalsFile !== 'none') {
+    warnings.push(`AuthorizedPrincipalsFile is ${principalsFile}: a fleet user certificate logs in only as a user whose file lists one of its principals`)
+  }
   const maxStartups = settings.maxStartups ? undefined : maxStartupsWarning(facts.effective)
   if (maxStartups) warnings.push(maxStartups)
 

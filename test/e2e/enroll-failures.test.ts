@@ -14,7 +14,7 @@ import {tmpDir} from '../helpers/tmp.js'
 
 interface RunJson {
   counts: Record<string, number>
-  hosts: Array<{host: string; status: string; reason?: string}>
+  hosts: Array<{host: string; status: string; reason?: string; warnings: string[]}>
 }
 
 const isRoot = process.getuid?.() === 0
@@ -107,6 +107,8 @@ describe.skipIf(!isRoot)('enroll host: failures change nothing', () => {
     expect(exitCode).toBe(1)
     expect(report.hosts[0].status).toBe('failed')
     expect(report.hosts[0].reason).toMatch(/^sshd refuses a fleet user certificate for root: .*; rolled back and reloaded; the old login works$/)
+    // The cause was visible beforehand, and said so.
+    expect(report.hosts[0].warnings).toContainEqual(expect.stringMatching(/^AuthorizedPrincipalsFile is .*no-such-principals: /))
     expect(principalsOnly.snapshot()).toEqual(before)
     expect(principalsOnly.pid).toBe(pid)
     const {stdout} = await execa(SSHD, ['-T', '-f', principalsOnly.configPath])
