@@ -1,5 +1,5 @@
 import {chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {createServer, type Server} from 'node:net'
+import {createServer, type Server, type Socket} from 'node:net'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
@@ -42,6 +42,7 @@ describe.skipIf(!isRoot)('enroll host: failures change nothing', () => {
   let first: FleetHost
   let second: FleetHost
   let banner: Server
+  const sockets = new Set<Socket>()
   let bannerPort = 0
 
   beforeAll(async () => {
@@ -74,16 +75,21 @@ describe.skipIf(!isRoot)('enroll host: failures change nothing', () => {
     // sshd reads authorized_keys as the user logging in.
     chmodSync(join(shared.dir, 'authorized_keys'), 0o644)
 
-    banner = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'))
+    banner = createServer((socket) => {
+      sockets.add(socket.on('close', () => sockets.delete(socket)))
+      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n')
+    })
     await new Promise<void>((resolve) => banner.listen(0, '127.0.0.1', resolve))
     bannerPort = (banner.address() as {port: number}).port
   })
 
   afterAll(async () => {
     await Promise.all(hosts.map((host) => host.stop()))
+    // close() waits for every connection: do not let a client that never hung up hold the suite.
+    for (const socket of sockets) socket.destroy()
     if (banner) await new Promise((resolve) => banner.close(resolve))
     rmSync(SUDOERS, {force: true})
-    for (const user of [NO_SUDO_USER, SUDO_USER]) await execa('userdel', [user], {reject: false})
+    for (const user of [NO_SUDO_USER, SUDO_USER]) await execa('userdel', [user], {reject: false, timeout: 10_000})
     tmp.remove()
   })
 
