@@ -79,6 +79,7 @@ export interface PreparedHost {
   needs: {hostKey: boolean; certificate: boolean; userCA: boolean; config: boolean}
   status: 'unchanged' | 'change'
   warnings: string[]
+  system: {os: string; sshd: string}
   /** The drop-in directory when the plan writes into one that does not exist yet. */
   missingDirectory?: string
 }
@@ -155,7 +156,21 @@ export async function prepareHost(connection: HostConnection, settings: EnrollSe
     }
   }
 
-  return {connection, facts, paths, plan, principals, ...(hostPublicKey ? {hostPublicKey} : {}), userCAFile: {before: userCABefore, after: userCAAfter}, certificateBefore, needs, status, warnings, ...(missingDirectory ? {missingDirectory} : {})}
+  return {
+    connection,
+    facts,
+    paths,
+    plan,
+    principals,
+    ...(hostPublicKey ? {hostPublicKey} : {}),
+    userCAFile: {before: userCABefore, after: userCAAfter},
+    certificateBefore,
+    needs,
+    status,
+    warnings,
+    system: {os: facts.os, sshd: facts.sshd.version},
+    ...(missingDirectory ? {missingDirectory} : {}),
+  }
 }
 
 /** The dry-run view: the config diff, then the other files as one line each. */

@@ -15,6 +15,8 @@ export interface HostReport {
   principals?: string[]
   certificate?: {serial: string; validBefore: string}
   reloadedWith?: string
+  /** What inspection found: the OS and the sshd version. */
+  system?: {os: string; sshd: string}
   warnings: string[]
   /** --dry-run: what would be written. */
   diff?: string
@@ -50,6 +52,7 @@ export interface Prepared {
   status: 'change' | 'unchanged'
   warnings: string[]
   principals?: string[]
+  system?: {os: string; sshd: string}
 }
 
 export interface JobOutcome {
@@ -132,7 +135,14 @@ export async function runHostJob<P extends Prepared>(run: HostRun, job: HostJob<
 
     if (run.dryRun) {
       for (const [name, host] of prepared) {
-        reports.set(name, {host: name, status: host.status === 'change' ? 'would-change' : 'unchanged', ...(host.principals ? {principals: host.principals} : {}), warnings: host.warnings, ...(host.status === 'change' ? {diff: job.describe(host)} : {})})
+        reports.set(name, {
+          host: name,
+          status: host.status === 'change' ? 'would-change' : 'unchanged',
+          ...(host.principals ? {principals: host.principals} : {}),
+          ...(host.system ? {system: host.system} : {}),
+          warnings: host.warnings,
+          ...(host.status === 'change' ? {diff: job.describe(host)} : {}),
+        })
       }
       return report(targets, reports)
     }
@@ -161,9 +171,10 @@ export async function runHostJob<P extends Prepared>(run: HostRun, job: HostJob<
       )
       applied.forEach((result, index) => {
         const name = ready[index].spec
-        const {warnings} = prepared.get(name)!
-        if (result.ok) reports.set(name, {host: name, ...result.value, warnings})
-        else reports.set(name, {host: name, status: result.error instanceof InterruptedError ? 'skipped' : 'failed', reason: result.error.message, warnings})
+        const {system, warnings} = prepared.get(name)!
+        const common = {...(system ? {system} : {}), warnings}
+        if (result.ok) reports.set(name, {host: name, ...result.value, ...common})
+        else reports.set(name, {host: name, status: result.error instanceof InterruptedError ? 'skipped' : 'failed', reason: result.error.message, ...common})
       })
     } finally {
       interruption.release()

@@ -87,7 +87,7 @@ export async function prepareUnenrollment(connection: HostConnection, settings: 
   }
 
   const status = plan.status === 'change' || files.length > 0 ? 'change' : 'unchanged'
-  return {connection, facts, plan, files, status, warnings: []}
+  return {connection, facts, plan, files, status, warnings: [], system: {os: facts.os, sshd: facts.sshd.version}}
 }
 
 export function describeUnenrollment(prepared: PreparedUnenrollment): string {

@@ -12,7 +12,7 @@ import {tmpDir} from '../helpers/tmp.js'
 
 interface RunJson {
   counts: Record<string, number>
-  hosts: Array<{host: string; status: string; reason?: string; principals?: string[]; certificate?: {serial: string}}>
+  hosts: Array<{host: string; status: string; reason?: string; principals?: string[]; certificate?: {serial: string}; system?: {os: string; sshd: string}}>
 }
 
 const HOSTS = 10
@@ -104,6 +104,7 @@ describe.skipIf(!isRoot)('enroll host: a fleet of ten', () => {
     for (const [i, host] of hosts.entries()) {
       expect(report.hosts[i]).toMatchObject({host: `web-${i}`, status: 'enrolled'})
       expect(report.hosts[i].principals).toEqual(expect.arrayContaining([`web-${i}`, '127.0.0.1']))
+      expect(report.hosts[i].system).toEqual({os: expect.stringMatching(/^Linux /), sshd: expect.stringMatching(/^OpenSSH_\d/)})
       const direct = await loginWithCertificates(host)
       expect(direct.stdout.trim(), `web-${i}: ${direct.stderr}\n${host.output()}`).toBe('enrolled')
       // The inventory name is a principal too: a client that knows the host by name checks it.
