@@ -50,6 +50,7 @@ describe.skipIf(!isRoot)('enroll host: real-world configs', () => {
       startFleetHost({
         dir: join(tmp.path, 'match'),
         authorizedKeys,
+        started: hosts,
         config: (base) =>
           [
             '#\tHardened: forwarding only for admins',
@@ -67,15 +68,15 @@ describe.skipIf(!isRoot)('enroll host: real-world configs', () => {
       startFleetHost({
         dir: join(tmp.path, 'include'),
         authorizedKeys,
+        started: hosts,
         config: (base, dir) => {
           mkdirSync(join(dir, 'sshd_config.d'))
           writeFileSync(join(dir, 'sshd_config.d', '10-local.conf'), 'X11Forwarding no\n')
           return [`Include ${dir}/sshd_config.d/*.conf`, '', ...base, 'Match User backup', '    ForceCommand internal-sftp', ''].join('\n')
         },
       }),
-      startFleetHost({dir: join(tmp.path, 'local'), authorizedKeys}),
+      startFleetHost({dir: join(tmp.path, 'local'), authorizedKeys, started: hosts}),
     ])
-    hosts.push(matchHost, includeHost, localHost)
     for (const host of hosts) originals.set(host, host.snapshot())
     hostCALine = (await fleetctl(['ca', 'export', '--type', 'host'], {home})).stdout.trim()
     expect((await fleetctl(userCertArgs('root', userCert), {home})).exitCode).toBe(0)

@@ -62,15 +62,14 @@ describe.skipIf(!isRoot)('enroll host: failures change nothing', () => {
     writeFileSync(SUDOERS, `${SUDO_USER} ALL=(ALL) NOPASSWD: ALL\n`, {mode: 0o440})
 
     ;[good, principalsOnly, strangerOnly, shared, first, second] = await Promise.all([
-      startFleetHost({dir: join(tmp.path, 'good'), authorizedKeys: [operator]}),
+      startFleetHost({dir: join(tmp.path, 'good'), authorizedKeys: [operator], started: hosts}),
       // Certificate logins need a principals file that does not exist: the new login fails after the reload.
-      startFleetHost({dir: join(tmp.path, 'principals'), authorizedKeys: [operator], config: (base, dir) => [...base, `AuthorizedPrincipalsFile ${dir}/no-such-principals`, ''].join('\n')}),
-      startFleetHost({dir: join(tmp.path, 'stranger'), authorizedKeys: [stranger]}),
-      startFleetHost({dir: join(tmp.path, 'shared'), authorizedKeys: [operator]}),
-      startFleetHost({dir: join(tmp.path, 'first'), authorizedKeys: [operator]}),
-      startFleetHost({dir: join(tmp.path, 'second'), authorizedKeys: [operator]}),
+      startFleetHost({dir: join(tmp.path, 'principals'), authorizedKeys: [operator], started: hosts, config: (base, dir) => [...base, `AuthorizedPrincipalsFile ${dir}/no-such-principals`, ''].join('\n')}),
+      startFleetHost({dir: join(tmp.path, 'stranger'), authorizedKeys: [stranger], started: hosts}),
+      startFleetHost({dir: join(tmp.path, 'shared'), authorizedKeys: [operator], started: hosts}),
+      startFleetHost({dir: join(tmp.path, 'first'), authorizedKeys: [operator], started: hosts}),
+      startFleetHost({dir: join(tmp.path, 'second'), authorizedKeys: [operator], started: hosts}),
     ])
-    hosts.push(good, principalsOnly, strangerOnly, shared, first, second)
     for (const host of hosts) chmodSync(host.dir, 0o755)
     // sshd reads authorized_keys as the user logging in.
     chmodSync(join(shared.dir, 'authorized_keys'), 0o644)

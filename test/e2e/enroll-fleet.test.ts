@@ -30,7 +30,9 @@ describe.skipIf(!isRoot)('enroll host: a fleet of ten', () => {
   // The fleet user's ssh gets its own known_hosts, apart from the operator's.
   const clientDir = join(tmp.path, 'client')
   const inventory = join(tmp.path, 'hosts.ini')
+  /** web-0 .. web-9 in order, and every sshd that started (stopped even if a sibling failed to). */
   const hosts: FleetHost[] = []
+  const running: FleetHost[] = []
   const env = {CI: '1', SSH_AUTH_SOCK: ''}
   const access = ['-i', operatorKey, '-F', 'none', '-o', `UserKnownHostsFile=${join(tmp.path, 'known_hosts')}`]
   let hostCALine = ''
@@ -42,13 +44,12 @@ describe.skipIf(!isRoot)('enroll host: a fleet of ten', () => {
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', operatorKey])
     const operatorLine = readFileSync(`${operatorKey}.pub`, 'utf8').trim()
     // Three hosts have no ed25519 key yet, so enrollment generates one on them.
-    hosts.push(
-      ...(await Promise.all(
-        Array.from({length: HOSTS}, (_, i) =>
-          startFleetHost({dir: join(tmp.path, `web-${i}`), authorizedKeys: [operatorLine], hostKeyType: i >= 7 ? 'ecdsa' : 'ed25519'}),
-        ),
-      )),
+    const ordered: FleetHost[] = await Promise.all(
+      Array.from({length: HOSTS}, (_, i) =>
+        startFleetHost({dir: join(tmp.path, `web-${i}`), authorizedKeys: [operatorLine], started: running, hostKeyType: i >= 7 ? 'ecdsa' : 'ed25519'}),
+      ),
     )
+    hosts.push(...ordered)
     writeFileSync(
       inventory,
       [
@@ -67,7 +68,7 @@ describe.skipIf(!isRoot)('enroll host: a fleet of ten', () => {
   })
 
   afterAll(async () => {
-    await Promise.all(hosts.map((host) => host.stop()))
+    await Promise.all(running.map((host) => host.stop()))
     tmp.remove()
   })
 

@@ -29,6 +29,8 @@ export interface FleetHostOptions {
   hostKeyType?: 'ed25519' | 'ecdsa'
   /** Turns the base config lines into the whole file (add Match blocks, Include, comments...). */
   config?: (base: string[], dir: string) => string
+  /** Gets the host as soon as its sshd runs, so an afterAll stops it even when a sibling failed to start. */
+  started?: FleetHost[]
 }
 
 export function baseConfig(dir: string, port: number, hostKey: string): string[] {
@@ -61,7 +63,9 @@ export async function startFleetHost(options: FleetHostOptions): Promise<FleetHo
   const configPath = join(dir, 'sshd_config')
   writeFileSync(configPath, options.config ? options.config(base, dir) : `${base.join('\n')}\n`)
   const daemon = await startDaemon(SSHD, ['-D', '-e', '-f', configPath], {ready: (output) => output.includes('Server listening on'), what: `sshd for ${dir}`})
-  return Object.assign(daemon, {dir, configPath, port, target: `root@127.0.0.1:${port}`, snapshot: () => snapshot(dir)})
+  const host = Object.assign(daemon, {dir, configPath, port, target: `root@127.0.0.1:${port}`, snapshot: () => snapshot(dir)})
+  options.started?.push(host)
+  return host
 }
 
 function snapshot(dir: string): Map<string, string> {
