@@ -141,8 +141,7 @@ export async function prepareHost(connection: HostConnection, settings: EnrollSe
 
   if (status === 'change') {
     const writes = [
-      ...plan.files.map((file) => file.path),
-      ...(needs.config ? plan.files.filter((file) => file.before !== null).map((file) => `${file.path}${BACKUP_SUFFIX}`) : []),
+      ...(needs.config ? plan.files.flatMap((file) => (file.before === null ? [file.path] : [file.path, `${file.path}${BACKUP_SUFFIX}`])) : []),
       ...(needs.hostKey ? [paths.hostKey, `${paths.hostKey}.pub`] : []),
       ...(needs.certificate ? [paths.hostCertificate] : []),
       ...(needs.userCA ? [paths.trustedUserCAKeys] : []),
