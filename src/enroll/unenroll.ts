@@ -96,7 +96,11 @@ export function describeUnenrollment(prepared: PreparedUnenrollment): string {
 
 /** Removes exactly what enrollment added, checks with sshd -t, reloads, and checks the operator can still log in. */
 export async function applyUnenrollment(prepared: PreparedUnenrollment, settings: UnenrollSettings, step: (text: string) => void): Promise<JobOutcome> {
-  if (prepared.status === 'unchanged') return {status: 'unchanged'}
+  if (prepared.status === 'unchanged') {
+    // Nothing of fleetctl's is on the host (any more): it is not enrolled, whatever the inventory said.
+    await forgetHost(settings.home, prepared.connection.name)
+    return {status: 'unchanged'}
+  }
   const {connection, facts} = prepared
   const files = new HostFiles(connection.executor)
   const undo: UndoStep[] = []
