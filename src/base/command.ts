@@ -24,6 +24,8 @@ export abstract class FleetCommand<T extends typeof Command> extends Command {
 
   protected flags!: FleetFlags<T>
   protected args!: FleetArgs<T>
+  /** Every positional argument, for commands with \`strict = false\` that take a list. */
+  protected positionals: string[] = []
 
   /** The resolved state directory (absolute). */
   protected get home(): string {
@@ -32,7 +34,7 @@ export abstract class FleetCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init()
-    const {args, flags} = await this.parse({
+    const {args, argv, flags} = await this.parse({
       args: this.ctor.args,
       baseFlags: (super.ctor as typeof FleetCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
@@ -41,6 +43,7 @@ export abstract class FleetCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as FleetFlags<T>
     this.args = args as FleetArgs<T>
+    this.positionals = argv.map(String)
   }
 
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {

@@ -51,6 +51,9 @@ describe('every --help example runs', () => {
     if (command.id !== 'ca:init') expect((await fleetctl(['ca', 'init'], {home: state})).exitCode).toBe(0)
     if (command.id.startsWith('recordings:') || command.id === 'audit') await seedRecordings(state)
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'ssh_host_ed25519_key')])
+    // `enroll host --local --sshd-config ./sshd_config --dry-run` and friends read this one: no
+    // example may change /etc/ssh, and a dry run still inspects a real file with a real sshd.
+    writeFileSync(join(dir, 'sshd_config'), `# an sshd_config for the enrollment examples\nPort 22\nHostKey ${join(dir, 'ssh_host_ed25519_key')}\n\nMatch User backup\n    ForceCommand internal-sftp\n`)
 
     const env = {FLEETCTL_HOME: state, HOME: home, PATH: `${bin}:${process.env.PATH}`}
     if (text.includes(RUNS_UNTIL_STOPPED)) {
