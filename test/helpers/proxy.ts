@@ -59,8 +59,20 @@ export async function startProxy(home: string, args: string[] = [], env: Record<
     webPort,
     events,
     async audit() {
-      const text = await readFile(join(home, 'audit.log'), 'utf8').catch(() => '')
-      return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as {event: string})
+      // session.end is written just after the client gets its exit status: wait (briefly) until
+      // every session that started has ended, so tests read a settled log.
+      const read = async () => {
+        const text = await readFile(join(home, 'audit.log'), 'utf8').catch(() => '')
+        return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as {event: string})
+      }
+      const deadline = Date.now() + 5000
+      let lines = await read()
+      const open = () => lines.filter((e) => e.event === 'session.start').length - lines.filter((e) => e.event === 'session.end').length
+      while (open() > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        lines = await read()
+      }
+      return lines
     },
     async recordings() {
       const dir = join(home, 'recordings')
