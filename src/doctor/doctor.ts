@@ -7,6 +7,8 @@ import {
   type PublicKey,
   verifyCertificate,
 } from '../certs/index.js'
+import {maxStartupsAdvice} from '../enroll/inspect.js'
+import {readInventory} from '../inventory/store.js'
 import {readConfig} from '../state/config.js'
 import {parseProxyAddress, type ProxyAddress} from '../ssh-config/render.js'
 import {effectiveSshConfig, scanHostKeys, serverDate} from './probes.js'
@@ -14,7 +16,7 @@ import {effectiveSshConfig, scanHostKeys, serverDate} from './probes.js'
 export type FindingStatus = 'fail' | 'ok' | 'skip' | 'warn'
 
 export interface Finding {
-  check: 'agent' | 'clock' | 'host' | 'proxy' | 'ssh-config'
+  check: 'agent' | 'clock' | 'host' | 'proxy' | 'ssh-config' | 'sshd'
   /** The exact thing to do about it, when something is wrong. */
   fix?: string
   message: string
@@ -135,6 +137,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
 
   if (target) findings.push(await hostFinding(options.host!, target, hostCA.key, options.timeoutSeconds))
+  if (options.host) findings.push(await sshdFinding(options.home, options.host))
   findings.push(await clockFinding(options.web ?? (proxy ? `${proxy.host}:3080` : undefined)))
 
   return {findings, host: options.host, ok: !findings.some((f) => f.status === 'fail'), proxy}
@@ -173,4 +176,16 @@ async function clockFinding(web: string | undefined): Promise<Finding> {
     message: `this clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} the proxy's`,
     status: Math.abs(skew) > DEFAULT_CLOCK_SKEW_SECONDS ? 'fail' : 'warn',
   }
+}
+
+/** sshd's MaxStartups as enrollment recorded it: the proxy opens many connections at once. */
+async function sshdFinding(home: string, name: string): Promise<Finding> {
+  const {hosts} = await readInventory(home)
+  const entry = hosts.find((h) => h.name === name || h.hostname === name || h.principals.includes(name))
+  if (!entry) return {check: 'sshd', message: `${name} is not in this machine's inventory, so its sshd settings are unknown here`, status: 'skip'}
+  if (!entry.maxStartups) return {check: 'sshd', message: `the inventory has no MaxStartups for ${name} (enrolled by an older fleetctl)`, status: 'skip'}
+  const advice = maxStartupsAdvice(entry.maxStartups)
+  return advice
+    ? {check: 'sshd', fix: `Raise it: \`fleetctl enroll host ${entry.name} --max-startups 100:30:200\`.`, message: advice.replace(/; consider.*$/, ''), status: 'warn'}
+    : {check: 'sshd', message: `sshd on ${name} has MaxStartups ${entry.maxStartups}`, status: 'ok'}
 }

@@ -275,7 +275,7 @@ export async function applyHost(prepared: PreparedHost, settings: EnrollSettings
     if (failure) throw new FleetError(failure, {code: 'new_login_failed'})
 
     const record = certificateRecord(certificate)
-    await recordHost(settings.home, inventoryEntry(prepared, certificate, publicKey!))
+    await recordHost(settings.home, inventoryEntry(prepared, certificate, publicKey!, settings.maxStartups))
     return {status: needs.config || needs.userCA || needs.hostKey ? 'enrolled' : 'renewed', reloadedWith, certificate: record, principals: certificate.principals}
   } catch (error) {
     if (undo.length === 0) throw error
@@ -382,7 +382,7 @@ export function certificateRecord(certificate: Certificate): InventoryHost['cert
   return {serial: certificate.serial.toString(), keyId: certificate.keyId, validAfter: instant(certificate.validAfter), validBefore: instant(certificate.validBefore)}
 }
 
-function inventoryEntry(prepared: PreparedHost, certificate: Certificate, publicKey: PublicKey): InventoryHost {
+function inventoryEntry(prepared: PreparedHost, certificate: Certificate, publicKey: PublicKey, maxStartups: string | undefined): InventoryHost {
   const now = new Date().toISOString()
   return {
     name: prepared.connection.name,
@@ -397,6 +397,8 @@ function inventoryEntry(prepared: PreparedHost, certificate: Certificate, public
     trustedUserCAKeys: prepared.paths.trustedUserCAKeys,
     principals: certificate.principals,
     certificate: certificateRecord(certificate),
+    // What sshd runs with after enrollment, for `fleetctl doctor` (sshd takes the last MaxStartups).
+    maxStartups: maxStartups ?? prepared.facts.effective.get('maxstartups')?.at(-1),
     enrolledAt: now,
   }
 }

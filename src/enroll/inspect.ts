@@ -141,7 +141,11 @@ async function readIncludedFiles(files: HostFiles, configText: string): Promise<
 /** The warning a MaxStartups value deserves under a recording proxy, if any. */
 export function maxStartupsWarning(effective: Map<string, string[]>): string | undefined {
   const value = effective.get('maxstartups')?.at(-1)
-  if (!value) return undefined
+  return value ? maxStartupsAdvice(value) : undefined
+}
+
+/** Advice for one MaxStartups value (`start[:rate:full]`), or undefined when it leaves room for the proxy. */
+export function maxStartupsAdvice(value: string): string | undefined {
   const start = Number(value.split(':')[0])
   if (Number.isFinite(start) && start >= 50) return undefined
   return `MaxStartups is ${value}: a recording proxy opens many connections at once and sshd drops them past ${start} pending; consider --max-startups ${SUGGESTED_MAX_STARTUPS}`

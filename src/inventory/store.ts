@@ -32,6 +32,8 @@ export interface InventoryHost {
   trustedUserCAKeys: string
   principals: string[]
   certificate: {serial: string; keyId: string; validAfter: string; validBefore: string}
+  /** sshd's effective MaxStartups after enrollment, when known. */
+  maxStartups?: string
   enrolledAt: string
   renewedAt?: string
 }

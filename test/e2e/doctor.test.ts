@@ -121,6 +121,16 @@ describe('doctor names the broken piece', () => {
     expect(find('host').fix).toBe('Enroll it: `fleetctl enroll host web-2`.')
   })
 
+  it('sshd MaxStartups too low for a proxy, as enrollment recorded it', async () => {
+    const entry = (name: string, maxStartups: string) => ({name, hostname: name, principals: [name], maxStartups})
+    writeFileSync(join(home, 'inventory.json'), JSON.stringify({hosts: [entry('web-1', '10:30:100'), entry('web-2', '100:30:200')], version: 1}))
+    const low = (await doctor(['web-1'])).find('sshd')
+    expect(low).toMatchObject({message: expect.stringContaining('MaxStartups is 10:30:100'), status: 'warn'})
+    expect(low.fix).toBe('Raise it: `fleetctl enroll host web-1 --max-startups 100:30:200`.')
+    expect((await doctor(['web-2'])).find('sshd')).toMatchObject({status: 'ok'})
+    expect((await doctor(['web-3'])).find('sshd')).toMatchObject({status: 'skip'})
+  })
+
   it('host certificate expired', async () => {
     const {find} = await doctor(['web-3'])
     expect(find('host')).toMatchObject({message: expect.stringContaining('expired'), status: 'fail'})

@@ -110,6 +110,9 @@ describe.skipIf(!isRoot)('enroll host: real-world configs', () => {
     expect(result.exitCode, result.stdout + result.stderr).toBe(0)
     // Found by itself: the pid file sshd -T names for this config.
     expect(JSON.parse(result.stdout).hosts[0].reloadedWith).toBe(`SIGHUP to pid ${matchHost.pid} from ${join(matchHost.dir, 'sshd.pid')}`)
+    // The inventory keeps what sshd now runs with, for `fleetctl doctor`.
+    const listed = JSON.parse((await fleetctl(['hosts', 'ls', '--json'], {home})).stdout) as {hosts: {maxStartups?: string; sshdConfig: string}[]}
+    expect(listed.hosts.find((h) => h.sshdConfig === matchHost.configPath)?.maxStartups).toBe('100:30:200')
     const config = readFileSync(matchHost.configPath, 'utf8')
     expect(config.indexOf('# END fleetctl managed')).toBeLessThan(config.indexOf('# Admins may forward'))
     // Everything of the administrator's is still there, byte for byte.
