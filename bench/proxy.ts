@@ -3,21 +3,26 @@
  * N /dev/zero` to /dev/null; BENCH_BYTES, default 512M) and one-byte echo under a PTY (BENCH_ECHO
  * round trips), for OpenSSH direct, OpenSSH ProxyJump through a plain sshd, and `ssh -J` through
  * `fleetctl proxy` with recording on. BENCH_RUNS rounds (default 3); medians and ratios printed.
+ * BENCH_IDLE idle PTY sessions (default 50) are then held open through the proxy to report its
+ * memory per idle session. BENCH_ONLY=bulk|echo runs one of the two; BENCH_PROXY_NODE_ARGS go to the proxy's node
+ * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load).
  * Needs the build (`npm run build`), sshd, ssh-agent and python3; run as root for PTYs.
  */
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {execa} from 'execa'
+import {execa, type ResultPromise} from 'execa'
 
 import {startAgent} from '../test/helpers/agent.js'
-import {fleetUser, LOGIN, startFleetHost, startProxy} from '../test/helpers/proxy.js'
+import {fleetUser, LOGIN, type RunningProxy, startFleetHost, startProxy} from '../test/helpers/proxy.js'
 import {tmpDir} from '../test/helpers/tmp.js'
 
 const BYTES = process.env.BENCH_BYTES ?? '512M'
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const ECHOES = Number(process.env.BENCH_ECHO ?? 200)
+const ONLY = process.env.BENCH_ONLY
+const IDLE = Number(process.env.BENCH_IDLE ?? 50)
 const ECHO_DRIVER = fileURLToPath(new URL('echo.py', import.meta.url))
 
 const median = (values: number[]) => {
@@ -34,13 +39,13 @@ async function main(): Promise<void> {
     mkdirSync(path, {recursive: true})
     return path
   }
-  const proxy = await startProxy(home)
+  const proxy = await startProxy(home, [], {}, process.env.BENCH_PROXY_NODE_ARGS?.split(' ').filter(Boolean))
   const sshd = await startFleetHost(dir('host'), home)
   const agent = await startAgent(dir('agent'))
   try {
     await agent.add(await fleetUser(dir('user'), home, 'bench'))
     const knownHosts = join(tmp.path, 'known_hosts')
-    writeFileSync(knownHosts, `@cert-authority * ${(await import('node:fs')).readFileSync(join(home, 'ca', 'host_ca.pub'), 'utf8')}`)
+    writeFileSync(knownHosts, `@cert-authority * ${readFileSync(join(home, 'ca', 'host_ca.pub'), 'utf8')}`)
     const config = join(tmp.path, 'ssh_config')
     writeFileSync(
       config,
@@ -75,24 +80,27 @@ async function main(): Promise<void> {
     const echo: Record<string, number[]> = {}
     for (let run = 0; run < RUNS; run++) {
       for (const [name, args] of Object.entries(paths)) {
-        const start = process.hrtime.bigint()
-        const result = await execa('ssh', ['-F', config, ...args, `head -c ${BYTES} /dev/zero`], {env, stdin: 'ignore', stdout: 'ignore', reject: false})
-        if (result.exitCode !== 0) throw new Error(`${name}: bulk failed: ${result.stderr}`)
-        const seconds = Number(process.hrtime.bigint() - start) / 1e9
-        ;(bulk[name] ??= []).push(seconds)
-        const {stdout} = await execa('python3', [ECHO_DRIVER, String(ECHOES), '--', 'ssh', '-F', config, '-tt', ...args], {env, stdin: 'ignore'})
-        ;(echo[name] ??= []).push(median(JSON.parse(stdout) as number[]))
+        if (ONLY !== 'echo') {
+          const start = process.hrtime.bigint()
+          const result = await execa('ssh', ['-F', config, ...args, `head -c ${BYTES} /dev/zero`], {env, stdin: 'ignore', stdout: 'ignore', reject: false})
+          if (result.exitCode !== 0) throw new Error(`${name}: bulk failed: ${result.stderr}`)
+          ;(bulk[name] ??= []).push(Number(process.hrtime.bigint() - start) / 1e9)
+        }
+        if (ONLY !== 'bulk') {
+          const {stdout} = await execa('python3', [ECHO_DRIVER, String(ECHOES), '--', 'ssh', '-F', config, '-tt', ...args], {env, stdin: 'ignore'})
+          ;(echo[name] ??= []).push(median(JSON.parse(stdout) as number[]))
+        }
         process.stderr.write('.')
       }
     }
     process.stderr.write('\n')
     const bytes = Number((await execa('bash', ['-c', `head -c ${BYTES} /dev/zero | wc -c`])).stdout)
     const baseline = 'OpenSSH ProxyJump'
-    const rows = Object.keys(paths).map((name) => {
-      const mbps = bytes / 1e6 / median(bulk[name]!)
-      const p50 = median(echo[name]!)
-      return {name, mbps, p50}
-    })
+    const rows = Object.keys(paths).map((name) => ({
+      name,
+      mbps: bulk[name] ? bytes / 1e6 / median(bulk[name]) : Number.NaN,
+      p50: echo[name] ? median(echo[name]) : Number.NaN,
+    }))
     const base = rows.find((row) => row.name === baseline)!
     console.log(`bulk: head -c ${BYTES} /dev/zero, ${RUNS} interleaved runs; echo: ${ECHOES} one-byte round trips under a PTY, median of per-run p50`)
     console.log('path                              bulk MB/s   vs ProxyJump   echo p50 ms   vs ProxyJump')
@@ -101,12 +109,53 @@ async function main(): Promise<void> {
         `${row.name.padEnd(34)}${row.mbps.toFixed(1).padStart(9)}   ${(row.mbps / base.mbps).toFixed(2).padStart(11)}×   ${row.p50.toFixed(3).padStart(11)}   ${(row.p50 / base.p50).toFixed(2).padStart(11)}×`,
       )
     }
+    if (IDLE > 0) {
+      const idle = await idleSessionMemory(proxy, IDLE, ['-F', config, '-tt', ...paths['fleetctl proxy (recording on)']!], env)
+      console.log(
+        `proxy memory per idle session (${IDLE} idle \`ssh -tt -J\` shells, recording on): ${idle.rssPerSession.toFixed(3)} MB RSS` +
+          ` (RSS ${idle.before.toFixed(1)} -> ${idle.after.toFixed(1)} MB)`,
+      )
+    }
     const listening = proxy.events().find((e) => e.event === 'proxy.listening')
     console.log(`ssh2 native crypto binding loaded: ${String(listening?.native_crypto)}`)
     console.log(`proxy RSS after the run: ${(Number((await execa('ps', ['-o', 'rss=', '-p', String(proxy.pid)])).stdout.trim()) / 1024).toFixed(1)} MB`)
   } finally {
     await Promise.all([proxy.stop(), sshd.stop(), agent.stop()])
     tmp.remove()
+  }
+}
+
+/** Resident set size of a process in MB, from /proc (Linux). */
+function rssMB(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  if (!match) throw new Error(`no VmRSS for pid ${pid}`)
+  return Number(match[1]) / 1024
+}
+
+/**
+ * The proxy's RSS before and after `count` idle PTY sessions through it (opened a few at a time,
+ * so neither the proxy's nor sshd's startup limits drop any); the difference per session.
+ */
+async function idleSessionMemory(proxy: RunningProxy, count: number, sshArgs: string[], env: Record<string, string | undefined>) {
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 2000))
+  const started = () => proxy.events().filter((e) => e.event === 'session.start').length
+  await settle()
+  const before = rssMB(proxy.pid)
+  const clients: ResultPromise[] = []
+  try {
+    const already = started()
+    for (let opened = 0; opened < count; ) {
+      const batch = Math.min(5, count - opened)
+      for (let i = 0; i < batch; i++) clients.push(execa('ssh', sshArgs, {env, stdin: 'pipe', stdout: 'ignore', stderr: 'ignore', reject: false}))
+      opened += batch
+      await proxy.waitFor('session.start', () => started() - already >= opened, 30_000)
+    }
+    await settle()
+    const after = rssMB(proxy.pid)
+    return {before, after, rssPerSession: (after - before) / count}
+  } finally {
+    for (const client of clients) client.kill()
+    await Promise.all(clients)
   }
 }
 

@@ -48,8 +48,11 @@ export interface UpstreamHost {
   principals: string[]
   /** Set when the host key was accepted without verification: why it could not be verified. */
   unverified?: {fingerprint: string; reason: string}
-  /** Log in as `username` with a certificate from `agent`. Call once. */
-  login(username: string, agent: string | SshAgent): Promise<UpstreamConnection>
+  /**
+   * Log in as `username` with a certificate from `agent`. Call once. `channelPacketSize` caps the
+   * channel data payloads the host may send (a relay sizes them to the channel it forwards into).
+   */
+  login(username: string, agent: string | SshAgent, options?: {channelPacketSize?: number}): Promise<UpstreamConnection>
   close(): void
 }
 
@@ -123,7 +126,9 @@ export function dialUpstream(options: UpstreamDialOptions): Promise<UpstreamHost
       return unverified
     },
     close: () => client.end(),
-    async login(login, userAgent) {
+    async login(login, userAgent, loginOptions = {}) {
+      // Read by the fleetctl patch whenever a channel is opened.
+      ;(client as unknown as {config: {channelPacketSize?: number}}).config.channelPacketSize = loginOptions.channelPacketSize
       const agent = new CertificateAgent(typeof userAgent === 'string' ? new OpenSSHAgent(userAgent) : userAgent)
       const identities = await agentIdentities(agent).catch((error: Error) => {
         client.end()
