@@ -1,6 +1,7 @@
 import {createRequire} from 'node:module'
 import type {Duplex} from 'node:stream'
 
+import {serverCiphers} from './algorithms.js'
 import type {HostKeyEntry} from './host-certificate.js'
 import {type ClientInfo, type Connection, type RejectConnection, Server, type ServerConfig} from './ssh2.js'
 
@@ -38,7 +39,13 @@ export function tunnelledPacketSize(channel: Duplex): number | undefined {
 export function createSshServer(options: SshServerOptions, onConnection: (connection: Connection, info: ClientInfo) => void): SshServer {
   const server = new Server(
     // channelPacketSize: added by the fleetctl patch.
-    {debug: options.debug, hostKeys: options.hostKeys as never, ident: options.ident, channelPacketSize: options.channelPacketSize} as ServerConfig,
+    {
+      algorithms: {cipher: serverCiphers() as never},
+      debug: options.debug,
+      hostKeys: options.hostKeys as never,
+      ident: options.ident,
+      channelPacketSize: options.channelPacketSize,
+    } as ServerConfig,
     onConnection,
   )
   return {serve: (socket) => server.injectSocket(socket as never)}

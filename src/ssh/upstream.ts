@@ -3,7 +3,7 @@ import type {Duplex} from 'node:stream'
 import {FleetError} from '../base/errors.js'
 import {fingerprint} from '../certs/index.js'
 import {agentIdentities, CertificateAgent, type SshAgent} from './agent.js'
-import {blobKeyType, CERT_HOST_KEY_ALGORITHMS, isCertificateAlgorithm, PLAIN_HOST_KEY_ALGORITHMS} from './algorithms.js'
+import {blobKeyType, CERT_HOST_KEY_ALGORITHMS, clientCiphers, isCertificateAlgorithm, PLAIN_HOST_KEY_ALGORITHMS} from './algorithms.js'
 import {HOST_NOT_CERTIFIED, hostCertificateRejected} from './messages.js'
 import {Client, OpenSSHAgent} from './ssh2.js'
 import type {CertificateTrust} from './trust.js'
@@ -180,7 +180,7 @@ export function dialUpstream(options: UpstreamDialOptions): Promise<UpstreamHost
       readyTimeout: options.readyTimeoutMs ?? 60_000,
       keepaliveInterval: options.keepaliveIntervalMs ?? 30_000,
       hostVerifier: verifyHost,
-      algorithms: {serverHostKey: [...CERT_HOST_KEY_ALGORITHMS, ...PLAIN_HOST_KEY_ALGORITHMS] as never},
+      algorithms: {cipher: clientCiphers() as never, serverHostKey: [...CERT_HOST_KEY_ALGORITHMS, ...PLAIN_HOST_KEY_ALGORITHMS] as never},
       debug: options.debug,
     } as never)
     // Interactive keystrokes must not wait for Nagle's algorithm on the proxy's hop.
