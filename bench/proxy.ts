@@ -3,9 +3,9 @@
  * N /dev/zero` to /dev/null; BENCH_BYTES, default 512M) and one-byte echo under a PTY (BENCH_ECHO
  * round trips), for OpenSSH direct, OpenSSH ProxyJump through a plain sshd, and `ssh -J` through
  * `fleetctl proxy` with recording on. BENCH_RUNS rounds (default 3); medians and ratios printed.
- * BENCH_IDLE idle PTY sessions (default 50) are then held open through the proxy to report its
- * memory per idle session. BENCH_ONLY=bulk|echo runs one of the two; BENCH_PROXY_NODE_ARGS go to the proxy's node
- * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load).
+ * First, BENCH_IDLE idle PTY sessions (default 60) are held open through the proxy to report its
+ * memory per idle session. BENCH_ONLY=bulk|echo runs one of the two; BENCH_PROXY_NODE_ARGS go
+ * to the proxy's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load).
  * Needs the build (`npm run build`), sshd, ssh-agent and python3; run as root for PTYs.
  */
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
@@ -22,7 +22,7 @@ const BYTES = process.env.BENCH_BYTES ?? '512M'
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const ECHOES = Number(process.env.BENCH_ECHO ?? 200)
 const ONLY = process.env.BENCH_ONLY
-const IDLE = Number(process.env.BENCH_IDLE ?? 50)
+const IDLE = Number(process.env.BENCH_IDLE ?? 60)
 const ECHO_DRIVER = fileURLToPath(new URL('echo.py', import.meta.url))
 
 const median = (values: number[]) => {
@@ -76,6 +76,8 @@ async function main(): Promise<void> {
       'fleetctl proxy (recording on)': ['-J', 'fleetproxy', 'target'],
     }
     const env = {SSH_AUTH_SOCK: agent.socket, HOME: process.env.HOME, TERM: 'xterm'}
+    // First, while the proxy's heap holds no garbage from the bulk runs.
+    const idle = IDLE > 0 ? await idleSessionMemory(proxy, IDLE, ['-F', config, '-tt', ...paths['fleetctl proxy (recording on)']!], env) : undefined
     const bulk: Record<string, number[]> = {}
     const echo: Record<string, number[]> = {}
     for (let run = 0; run < RUNS; run++) {
@@ -109,11 +111,10 @@ async function main(): Promise<void> {
         `${row.name.padEnd(34)}${row.mbps.toFixed(1).padStart(9)}   ${(row.mbps / base.mbps).toFixed(2).padStart(11)}×   ${row.p50.toFixed(3).padStart(11)}   ${(row.p50 / base.p50).toFixed(2).padStart(11)}×`,
       )
     }
-    if (IDLE > 0) {
-      const idle = await idleSessionMemory(proxy, IDLE, ['-F', config, '-tt', ...paths['fleetctl proxy (recording on)']!], env)
+    if (idle) {
       console.log(
-        `proxy memory per idle session (${IDLE} idle \`ssh -tt -J\` shells, recording on): ${idle.rssPerSession.toFixed(3)} MB RSS` +
-          ` (RSS ${idle.before.toFixed(1)} -> ${idle.after.toFixed(1)} MB)`,
+        `proxy memory per idle session (\`ssh -tt -J\` shells, recording on): ${idle.rssPerSession.toFixed(3)} MB RSS` +
+          ` (RSS ${idle.before.toFixed(1)} MB with ${Math.floor(IDLE / 2)} sessions, ${idle.after.toFixed(1)} MB with ${IDLE})`,
       )
     }
     const listening = proxy.events().find((e) => e.event === 'proxy.listening')
@@ -133,26 +134,31 @@ function rssMB(pid: number): number {
 }
 
 /**
- * The proxy's RSS before and after `count` idle PTY sessions through it (opened a few at a time,
- * so neither the proxy's nor sshd's startup limits drop any); the difference per session.
+ * The proxy's memory per idle PTY session: RSS with `count` sessions open less RSS with half as
+ * many, per added session. The first half absorbs one-time growth (code compiled on first use,
+ * V8 growing its young generation), which would otherwise be charged to the sessions. Sessions
+ * open a few at a time, so neither the proxy's nor sshd's startup limits drop any.
  */
 async function idleSessionMemory(proxy: RunningProxy, count: number, sshArgs: string[], env: Record<string, string | undefined>) {
   const settle = () => new Promise((resolve) => setTimeout(resolve, 2000))
   const started = () => proxy.events().filter((e) => e.event === 'session.start').length
-  await settle()
-  const before = rssMB(proxy.pid)
+  const already = started()
   const clients: ResultPromise[] = []
-  try {
-    const already = started()
-    for (let opened = 0; opened < count; ) {
-      const batch = Math.min(5, count - opened)
+  const openUpTo = async (total: number) => {
+    while (clients.length < total) {
+      const batch = Math.min(5, total - clients.length)
       for (let i = 0; i < batch; i++) clients.push(execa('ssh', sshArgs, {env, stdin: 'pipe', stdout: 'ignore', stderr: 'ignore', reject: false}))
-      opened += batch
+      const opened = clients.length
       await proxy.waitFor('session.start', () => started() - already >= opened, 30_000)
     }
     await settle()
-    const after = rssMB(proxy.pid)
-    return {before, after, rssPerSession: (after - before) / count}
+    return rssMB(proxy.pid)
+  }
+  try {
+    const half = Math.floor(count / 2)
+    const before = await openUpTo(half)
+    const after = await openUpTo(count)
+    return {before, after, rssPerSession: (after - before) / (count - half)}
   } finally {
     for (const client of clients) client.kill()
     await Promise.all(clients)
