@@ -39,7 +39,8 @@ async function main(): Promise<void> {
     mkdirSync(path, {recursive: true})
     return path
   }
-  const proxy = await startProxy(home, [], {}, process.env.BENCH_PROXY_NODE_ARGS?.split(' ').filter(Boolean))
+  const probe = fileURLToPath(new URL('memory-probe.mjs', import.meta.url))
+  const proxy = await startProxy(home, [], {}, ['--expose-gc', '--import', probe, ...(process.env.BENCH_PROXY_NODE_ARGS?.split(' ').filter(Boolean) ?? [])])
   const sshd = await startFleetHost(dir('host'), home)
   const agent = await startAgent(dir('agent'))
   try {
@@ -113,8 +114,8 @@ async function main(): Promise<void> {
     }
     if (idle) {
       console.log(
-        `proxy memory per idle session (\`ssh -tt -J\` shells, recording on): ${idle.rssPerSession.toFixed(3)} MB RSS` +
-          ` (RSS ${idle.before.toFixed(1)} MB with ${Math.floor(IDLE / 2)} sessions, ${idle.after.toFixed(1)} MB with ${IDLE})`,
+        `proxy memory per idle session (\`ssh -tt -J\` shells, recording on, after a full GC): ${idle.rssPerSession.toFixed(3)} MB RSS,` +
+          ` ${idle.livePerSession.toFixed(3)} MB heap + buffers (RSS ${idle.before.rss.toFixed(1)} MB with ${Math.floor(IDLE / 2)} sessions, ${idle.after.rss.toFixed(1)} MB with ${IDLE})`,
       )
     }
     const listening = proxy.events().find((e) => e.event === 'proxy.listening')
@@ -126,21 +127,28 @@ async function main(): Promise<void> {
   }
 }
 
-/** Resident set size of a process in MB, from /proc (Linux). */
-function rssMB(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (!match) throw new Error(`no VmRSS for pid ${pid}`)
-  return Number(match[1]) / 1024
+interface MemorySample {
+  /** MB after a full garbage collection. */
+  rss: number
+  /** JS heap in use plus memory outside it that JS objects own (Buffers), MB. */
+  live: number
+}
+
+/** Asks the proxy (started with bench/memory-probe.mjs) for its memory after a full GC. */
+async function memoryAfterGc(proxy: RunningProxy): Promise<MemorySample> {
+  const seen = proxy.events().filter((e) => e.event === 'bench.memory').length
+  process.kill(proxy.pid, 'SIGUSR2')
+  await proxy.waitFor('bench.memory', () => proxy.events().filter((e) => e.event === 'bench.memory').length > seen)
+  const line = proxy.events().filter((e) => e.event === 'bench.memory').at(-1) as unknown as {external: number; heapUsed: number; rss: number}
+  return {rss: line.rss / 1e6, live: (line.heapUsed + line.external) / 1e6}
 }
 
 /**
- * The proxy's memory per idle PTY session: RSS with `count` sessions open less RSS with half as
- * many, per added session. The first half absorbs one-time growth (code compiled on first use,
- * V8 growing its young generation), which would otherwise be charged to the sessions. Sessions
- * open a few at a time, so neither the proxy's nor sshd's startup limits drop any.
+ * The proxy's memory per idle PTY session: memory after a full GC with `count` sessions open,
+ * less with half as many, per added session (the first half absorbs one-time growth such as code
+ * compiled on first use). Sessions open a few at a time, so no startup limit drops any.
  */
 async function idleSessionMemory(proxy: RunningProxy, count: number, sshArgs: string[], env: Record<string, string | undefined>) {
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 2000))
   const started = () => proxy.events().filter((e) => e.event === 'session.start').length
   const already = started()
   const clients: ResultPromise[] = []
@@ -151,14 +159,15 @@ async function idleSessionMemory(proxy: RunningProxy, count: number, sshArgs: st
       const opened = clients.length
       await proxy.waitFor('session.start', () => started() - already >= opened, 30_000)
     }
-    await settle()
-    return rssMB(proxy.pid)
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    return memoryAfterGc(proxy)
   }
   try {
     const half = Math.floor(count / 2)
     const before = await openUpTo(half)
     const after = await openUpTo(count)
-    return {before, after, rssPerSession: (after - before) / (count - half)}
+    const added = count - half
+    return {before, after, rssPerSession: (after.rss - before.rss) / added, livePerSession: (after.live - before.live) / added}
   } finally {
     for (const client of clients) client.kill()
     await Promise.all(clients)
