@@ -3,21 +3,26 @@
  * N /dev/zero` to /dev/null; BENCH_BYTES, default 512M) and one-byte echo under a PTY (BENCH_ECHO
  * round trips), for OpenSSH direct, OpenSSH ProxyJump through a plain sshd, and `ssh -J` through
  * `fleetctl proxy` with recording on. BENCH_RUNS rounds (default 3); medians and ratios printed.
+ * First, BENCH_IDLE idle PTY sessions (default 60) are held open through the proxy to report its
+ * memory per idle session. BENCH_ONLY=bulk|echo runs one of the two; BENCH_PROXY_NODE_ARGS go
+ * to the proxy's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load).
  * Needs the build (`npm run build`), sshd, ssh-agent and python3; run as root for PTYs.
  */
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {execa} from 'execa'
+import {execa, type ResultPromise} from 'execa'
 
 import {startAgent} from '../test/helpers/agent.js'
-import {fleetUser, LOGIN, startFleetHost, startProxy} from '../test/helpers/proxy.js'
+import {fleetUser, LOGIN, type RunningProxy, startFleetHost, startProxy} from '../test/helpers/proxy.js'
 import {tmpDir} from '../test/helpers/tmp.js'
 
 const BYTES = process.env.BENCH_BYTES ?? '512M'
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const ECHOES = Number(process.env.BENCH_ECHO ?? 200)
+const ONLY = process.env.BENCH_ONLY
+const IDLE = Number(process.env.BENCH_IDLE ?? 60)
 const ECHO_DRIVER = fileURLToPath(new URL('echo.py', import.meta.url))
 
 const median = (values: number[]) => {
@@ -34,13 +39,14 @@ async function main(): Promise<void> {
     mkdirSync(path, {recursive: true})
     return path
   }
-  const proxy = await startProxy(home)
+  const probe = fileURLToPath(new URL('memory-probe.mjs', import.meta.url))
+  const proxy = await startProxy(home, [], {}, ['--expose-gc', '--import', probe, ...(process.env.BENCH_PROXY_NODE_ARGS?.split(' ').filter(Boolean) ?? [])])
   const sshd = await startFleetHost(dir('host'), home)
   const agent = await startAgent(dir('agent'))
   try {
     await agent.add(await fleetUser(dir('user'), home, 'bench'))
     const knownHosts = join(tmp.path, 'known_hosts')
-    writeFileSync(knownHosts, `@cert-authority * ${(await import('node:fs')).readFileSync(join(home, 'ca', 'host_ca.pub'), 'utf8')}`)
+    writeFileSync(knownHosts, `@cert-authority * ${readFileSync(join(home, 'ca', 'host_ca.pub'), 'utf8')}`)
     const config = join(tmp.path, 'ssh_config')
     writeFileSync(
       config,
@@ -71,28 +77,33 @@ async function main(): Promise<void> {
       'fleetctl proxy (recording on)': ['-J', 'fleetproxy', 'target'],
     }
     const env = {SSH_AUTH_SOCK: agent.socket, HOME: process.env.HOME, TERM: 'xterm'}
+    // First, while the proxy's heap holds no garbage from the bulk runs.
+    const idle = IDLE > 0 ? await idleSessionMemory(proxy, IDLE, ['-F', config, '-tt', ...paths['fleetctl proxy (recording on)']!], env) : undefined
     const bulk: Record<string, number[]> = {}
     const echo: Record<string, number[]> = {}
     for (let run = 0; run < RUNS; run++) {
       for (const [name, args] of Object.entries(paths)) {
-        const start = process.hrtime.bigint()
-        const result = await execa('ssh', ['-F', config, ...args, `head -c ${BYTES} /dev/zero`], {env, stdin: 'ignore', stdout: 'ignore', reject: false})
-        if (result.exitCode !== 0) throw new Error(`${name}: bulk failed: ${result.stderr}`)
-        const seconds = Number(process.hrtime.bigint() - start) / 1e9
-        ;(bulk[name] ??= []).push(seconds)
-        const {stdout} = await execa('python3', [ECHO_DRIVER, String(ECHOES), '--', 'ssh', '-F', config, '-tt', ...args], {env, stdin: 'ignore'})
-        ;(echo[name] ??= []).push(median(JSON.parse(stdout) as number[]))
+        if (ONLY !== 'echo') {
+          const start = process.hrtime.bigint()
+          const result = await execa('ssh', ['-F', config, ...args, `head -c ${BYTES} /dev/zero`], {env, stdin: 'ignore', stdout: 'ignore', reject: false})
+          if (result.exitCode !== 0) throw new Error(`${name}: bulk failed: ${result.stderr}`)
+          ;(bulk[name] ??= []).push(Number(process.hrtime.bigint() - start) / 1e9)
+        }
+        if (ONLY !== 'bulk') {
+          const {stdout} = await execa('python3', [ECHO_DRIVER, String(ECHOES), '--', 'ssh', '-F', config, '-tt', ...args], {env, stdin: 'ignore'})
+          ;(echo[name] ??= []).push(median(JSON.parse(stdout) as number[]))
+        }
         process.stderr.write('.')
       }
     }
     process.stderr.write('\n')
     const bytes = Number((await execa('bash', ['-c', `head -c ${BYTES} /dev/zero | wc -c`])).stdout)
     const baseline = 'OpenSSH ProxyJump'
-    const rows = Object.keys(paths).map((name) => {
-      const mbps = bytes / 1e6 / median(bulk[name]!)
-      const p50 = median(echo[name]!)
-      return {name, mbps, p50}
-    })
+    const rows = Object.keys(paths).map((name) => ({
+      name,
+      mbps: bulk[name] ? bytes / 1e6 / median(bulk[name]) : Number.NaN,
+      p50: echo[name] ? median(echo[name]) : Number.NaN,
+    }))
     const base = rows.find((row) => row.name === baseline)!
     console.log(`bulk: head -c ${BYTES} /dev/zero, ${RUNS} interleaved runs; echo: ${ECHOES} one-byte round trips under a PTY, median of per-run p50`)
     console.log('path                              bulk MB/s   vs ProxyJump   echo p50 ms   vs ProxyJump')
@@ -101,12 +112,65 @@ async function main(): Promise<void> {
         `${row.name.padEnd(34)}${row.mbps.toFixed(1).padStart(9)}   ${(row.mbps / base.mbps).toFixed(2).padStart(11)}×   ${row.p50.toFixed(3).padStart(11)}   ${(row.p50 / base.p50).toFixed(2).padStart(11)}×`,
       )
     }
+    if (idle) {
+      console.log(
+        `proxy memory per idle session (\`ssh -tt -J\` shells, recording on, after a full GC): ${idle.rssPerSession.toFixed(3)} MB RSS,` +
+          ` ${idle.livePerSession.toFixed(3)} MB heap + buffers (RSS ${idle.before.rss.toFixed(1)} MB with ${Math.floor(IDLE / 2)} sessions, ${idle.after.rss.toFixed(1)} MB with ${IDLE})`,
+      )
+    }
     const listening = proxy.events().find((e) => e.event === 'proxy.listening')
     console.log(`ssh2 native crypto binding loaded: ${String(listening?.native_crypto)}`)
     console.log(`proxy RSS after the run: ${(Number((await execa('ps', ['-o', 'rss=', '-p', String(proxy.pid)])).stdout.trim()) / 1024).toFixed(1)} MB`)
   } finally {
     await Promise.all([proxy.stop(), sshd.stop(), agent.stop()])
     tmp.remove()
+  }
+}
+
+interface MemorySample {
+  /** MB after a full garbage collection. */
+  rss: number
+  /** JS heap in use plus memory outside it that JS objects own (Buffers), MB. */
+  live: number
+}
+
+/** Asks the proxy (started with bench/memory-probe.mjs) for its memory after a full GC. */
+async function memoryAfterGc(proxy: RunningProxy): Promise<MemorySample> {
+  const seen = proxy.events().filter((e) => e.event === 'bench.memory').length
+  process.kill(proxy.pid, 'SIGUSR2')
+  await proxy.waitFor('bench.memory', () => proxy.events().filter((e) => e.event === 'bench.memory').length > seen)
+  const line = proxy.events().filter((e) => e.event === 'bench.memory').at(-1) as unknown as {external: number; heapUsed: number; rss: number}
+  return {rss: line.rss / 1e6, live: (line.heapUsed + line.external) / 1e6}
+}
+
+/**
+ * The proxy's memory per idle PTY session: memory after a full GC with `count` sessions open,
+ * less with half as many, per added session (the first half absorbs one-time growth such as code
+ * compiled on first use). Sessions open a few at a time, so no startup limit drops any.
+ */
+async function idleSessionMemory(proxy: RunningProxy, count: number, sshArgs: string[], env: Record<string, string | undefined>) {
+  const started = () => proxy.events().filter((e) => e.event === 'session.start').length
+  const already = started()
+  const clients: ResultPromise[] = []
+  const openUpTo = async (total: number) => {
+    while (clients.length < total) {
+      const batch = Math.min(5, total - clients.length)
+      for (let i = 0; i < batch; i++) clients.push(execa('ssh', sshArgs, {env, stdin: 'pipe', stdout: 'ignore', stderr: 'ignore', reject: false}))
+      const opened = clients.length
+      await proxy.waitFor('session.start', () => started() - already >= opened, 30_000)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    return memoryAfterGc(proxy)
+  }
+  try {
+    const half = Math.floor(count / 2)
+    const before = await openUpTo(half)
+    const after = await openUpTo(count)
+    const added = count - half
+    return {before, after, rssPerSession: (after.rss - before.rss) / added, livePerSession: (after.live - before.live) / added}
+  } finally {
+    for (const client of clients) client.kill()
+    await Promise.all(clients)
   }
 }
 

@@ -24,7 +24,11 @@ npx patch-package ssh2 --exclude 'package\.json$|/build/' >/dev/null
 # name; certificate host-key algorithms are supported (never offered by default); RSA
 # certificates use rsa-sha2-512/256; Connection#openssh_authAgent(cb) opens the agent channel.
 # For the proxy: a rejected channel open can say why (reject(code, description)), sessions emit
-# RFC 4335 "break" and client channels can send one (Channel#sendBreak).
+# RFC 4335 "break" and client channels can send one (Channel#sendBreak). For throughput: a
+# `channelPacketSize` option (server config, client config) caps channel data payloads both ways,
+# so a connection tunnelled inside another channel sends packets that fit in one of its packets;
+# packet padding comes from a pooled CSPRNG buffer instead of one randomFillSync() per packet;
+# the packets written to a socket in one tick leave in one writev() (cork until nextTick).
 # Plain-key behaviour is unchanged. No certificate trust checks here: fleetctl's src/certs does
 # them. Each change carries a "fleetctl:" comment. Regenerate with scripts/ssh2-patch.sh.
 # Proven by test/e2e/ssh2-certs.test.ts against real OpenSSH.

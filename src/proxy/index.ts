@@ -2,4 +2,4 @@
 export {type ProxyConfig, type ProxyFlags, proxyPrincipals, resolveProxyConfig} from './config.js'
 export {jsonLogger, type Logger} from './log.js'
 export {type ProxyAddresses, ProxyServer} from './server.js'
-export {runUntilSignalled} from './lifecycle.js'
+export {runUntilSignalled, tuneProcessForProxy} from './lifecycle.js'

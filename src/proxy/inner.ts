@@ -7,6 +7,7 @@ import {
   FORWARD_AGENT_HINT,
   ForwardedAgent,
   type HostKeyEntry,
+  tunnelledPacketSize,
   type UpstreamConnection,
   type UpstreamHost,
 } from '../ssh/index.js'
@@ -41,7 +42,10 @@ export function serveInner(stream: Duplex, target: InnerTarget): void {
   ctx.onClose(() => target.upstream.close())
   stream.on('error', () => {})
 
-  const server = createSshServer({hostKeys: target.hostKeys, ident: 'fleetctl'}, (connection) => {
+  // Every packet of the inner connection fits in one packet of the jump channel, and the host's
+  // session sends pieces that fit in one inner packet: no leg splits a packet in two.
+  const packetSize = tunnelledPacketSize(stream)
+  const server = createSshServer({hostKeys: target.hostKeys, ident: 'fleetctl', channelPacketSize: packetSize}, (connection) => {
     connection.on('error', (error) => ctx.log.info('inner.error', {error}))
     connection.on('close', () => ctx.close())
     ctx.onClose(() => connection.end())
@@ -57,7 +61,7 @@ export function serveInner(stream: Duplex, target: InnerTarget): void {
       ctx,
       target,
       onAgentRequest: () => (agentRequested = true),
-      upstream: () => (upstream ??= loginUpstream(ctx, target, agentRequested ? connection : undefined)),
+      upstream: () => (upstream ??= loginUpstream(ctx, target, agentRequested ? connection : undefined, packetSize)),
     }
     connection.on('ready', () => {
       ctx.log.info('inner.authenticated', {key_id: ctx.user})
@@ -72,10 +76,15 @@ export function serveInner(stream: Duplex, target: InnerTarget): void {
  * Log in to the host as the requested login with the user's agent: the one forwarded on the
  * inner connection when the client asked for that, else the one behind the outer connection.
  */
-async function loginUpstream(ctx: ConnectionContext, target: InnerTarget, innerConnection: Connection | undefined): Promise<UpstreamConnection> {
+async function loginUpstream(
+  ctx: ConnectionContext,
+  target: InnerTarget,
+  innerConnection: Connection | undefined,
+  channelPacketSize: number | undefined,
+): Promise<UpstreamConnection> {
   const agent = new ForwardedAgent(innerConnection ?? target.outerConnection)
   try {
-    const connection = await target.upstream.login(ctx.login!, agent)
+    const connection = await target.upstream.login(ctx.login!, agent, {channelPacketSize})
     ctx.log.info('upstream.authenticated', {agent: innerConnection ? 'inner' : 'outer'})
     return connection
   } catch (error) {

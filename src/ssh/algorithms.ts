@@ -1,4 +1,6 @@
-/** SSH algorithm names for OpenSSH certificates (PROTOCOL.certkeys). */
+/** SSH algorithm names for OpenSSH certificates (PROTOCOL.certkeys), and the ciphers fleetctl offers. */
+import {createRequire} from 'node:module'
+
 import {isCertificateAlgorithm} from '../certs/index.js'
 
 export {isCertificateAlgorithm} from '../certs/index.js'
@@ -45,4 +47,27 @@ export function hostCertificateAlgorithms(keyType: string): string[] {
     return ['rsa-sha2-512-cert-v01@openssh.com', 'rsa-sha2-256-cert-v01@openssh.com', 'ssh-rsa-cert-v01@openssh.com']
   }
   return [keyType]
+}
+
+const AEAD_CIPHERS = new Set(['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'])
+
+/**
+ * The AEAD ciphers in ssh2's order for this machine (it puts AES-GCM first when cpu-features
+ * reports AES instructions and its native binding loaded, else ChaCha20-Poly1305): the order
+ * the proxy asks hosts for, since in SSH the client's preference decides.
+ */
+export function clientCiphers(): string[] {
+  const require = createRequire(import.meta.url)
+  const {DEFAULT_CIPHER} = require('ssh2/lib/protocol/constants.js') as {DEFAULT_CIPHER: string[]}
+  return DEFAULT_CIPHER.filter((name) => AEAD_CIPHERS.has(name))
+}
+
+/**
+ * What the proxy offers as a server. The client's preference decides, and OpenSSH puts
+ * ChaCha20-Poly1305 first: where AES-GCM is the fast one (AES instructions) it is all that is
+ * offered, so clients, the proxy and every leg of a jump use it; else all three.
+ */
+export function serverCiphers(): string[] {
+  const ciphers = clientCiphers()
+  return ciphers[0]?.startsWith('aes') ? ciphers.filter((name) => name.startsWith('aes')) : ciphers
 }

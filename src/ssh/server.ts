@@ -1,8 +1,9 @@
 import {createRequire} from 'node:module'
 import type {Duplex} from 'node:stream'
 
+import {serverCiphers} from './algorithms.js'
 import type {HostKeyEntry} from './host-certificate.js'
-import {type ClientInfo, type Connection, type RejectConnection, Server} from './ssh2.js'
+import {type ClientInfo, type Connection, type RejectConnection, Server, type ServerConfig} from './ssh2.js'
 
 /** An ssh2 server that never listens itself: sockets and channel streams are handed to it. */
 export interface SshServer {
@@ -15,11 +16,38 @@ export interface SshServerOptions {
   /** The version string after `SSH-2.0-`. */
   ident?: string
   debug?: (line: string) => void
+  /**
+   * The largest channel data payload each way; for a connection served inside another SSH channel,
+   * `tunnelledPacketSize(thatChannel)` (else every 32 KiB packet is split in two on the way out).
+   */
+  channelPacketSize?: number
+}
+
+/** Framing around a channel data payload, with room to spare: length, padding length, header, padding, MAC. */
+const PACKET_FRAMING = 128
+
+/**
+ * The channel data payload size at which a whole packet of a connection running inside `channel`
+ * (an ssh2 channel stream) fits in one data packet of that channel; undefined for other streams.
+ */
+export function tunnelledPacketSize(channel: Duplex): number | undefined {
+  const packetSize = (channel as {outgoing?: {packetSize?: unknown}}).outgoing?.packetSize
+  return typeof packetSize === 'number' && packetSize > 2 * PACKET_FRAMING ? packetSize - PACKET_FRAMING : undefined
 }
 
 /** An ssh2 `Server` for `hostKeys`; `onConnection` gets every connection served on it. */
 export function createSshServer(options: SshServerOptions, onConnection: (connection: Connection, info: ClientInfo) => void): SshServer {
-  const server = new Server({debug: options.debug, hostKeys: options.hostKeys as never, ident: options.ident}, onConnection)
+  const server = new Server(
+    // channelPacketSize: added by the fleetctl patch.
+    {
+      algorithms: {cipher: serverCiphers() as never},
+      debug: options.debug,
+      hostKeys: options.hostKeys as never,
+      ident: options.ident,
+      channelPacketSize: options.channelPacketSize,
+    } as ServerConfig,
+    onConnection,
+  )
   return {serve: (socket) => server.injectSocket(socket as never)}
 }
 

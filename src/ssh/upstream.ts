@@ -3,7 +3,7 @@ import type {Duplex} from 'node:stream'
 import {FleetError} from '../base/errors.js'
 import {fingerprint} from '../certs/index.js'
 import {agentIdentities, CertificateAgent, type SshAgent} from './agent.js'
-import {blobKeyType, CERT_HOST_KEY_ALGORITHMS, isCertificateAlgorithm, PLAIN_HOST_KEY_ALGORITHMS} from './algorithms.js'
+import {blobKeyType, CERT_HOST_KEY_ALGORITHMS, clientCiphers, isCertificateAlgorithm, PLAIN_HOST_KEY_ALGORITHMS} from './algorithms.js'
 import {HOST_NOT_CERTIFIED, hostCertificateRejected} from './messages.js'
 import {Client, OpenSSHAgent} from './ssh2.js'
 import type {CertificateTrust} from './trust.js'
@@ -48,8 +48,11 @@ export interface UpstreamHost {
   principals: string[]
   /** Set when the host key was accepted without verification: why it could not be verified. */
   unverified?: {fingerprint: string; reason: string}
-  /** Log in as `username` with a certificate from `agent`. Call once. */
-  login(username: string, agent: string | SshAgent): Promise<UpstreamConnection>
+  /**
+   * Log in as `username` with a certificate from `agent`. Call once. `channelPacketSize` caps the
+   * channel data payloads the host may send (a relay sizes them to the channel it forwards into).
+   */
+  login(username: string, agent: string | SshAgent, options?: {channelPacketSize?: number}): Promise<UpstreamConnection>
   close(): void
 }
 
@@ -123,7 +126,9 @@ export function dialUpstream(options: UpstreamDialOptions): Promise<UpstreamHost
       return unverified
     },
     close: () => client.end(),
-    async login(login, userAgent) {
+    async login(login, userAgent, loginOptions = {}) {
+      // Read by the fleetctl patch whenever a channel is opened.
+      ;(client as unknown as {config: {channelPacketSize?: number}}).config.channelPacketSize = loginOptions.channelPacketSize
       const agent = new CertificateAgent(typeof userAgent === 'string' ? new OpenSSHAgent(userAgent) : userAgent)
       const identities = await agentIdentities(agent).catch((error: Error) => {
         client.end()
@@ -175,7 +180,7 @@ export function dialUpstream(options: UpstreamDialOptions): Promise<UpstreamHost
       readyTimeout: options.readyTimeoutMs ?? 60_000,
       keepaliveInterval: options.keepaliveIntervalMs ?? 30_000,
       hostVerifier: verifyHost,
-      algorithms: {serverHostKey: [...CERT_HOST_KEY_ALGORITHMS, ...PLAIN_HOST_KEY_ALGORITHMS] as never},
+      algorithms: {cipher: clientCiphers() as never, serverHostKey: [...CERT_HOST_KEY_ALGORITHMS, ...PLAIN_HOST_KEY_ALGORITHMS] as never},
       debug: options.debug,
     } as never)
     // Interactive keystrokes must not wait for Nagle's algorithm on the proxy's hop.

@@ -36,9 +36,12 @@ export interface RunningProxy extends Daemon {
   waitFor(event: string, match?: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>
 }
 
-/** `fleetctl proxy start` on loopback with kernel-chosen ports; ready at its proxy.listening line. */
-export async function startProxy(home: string, args: string[] = [], env: Record<string, string> = {}): Promise<RunningProxy> {
-  const daemon = await startDaemon(process.execPath, [FLEETCTL_BIN, 'proxy', 'start', '--listen', '127.0.0.1:0', '--web-listen', '127.0.0.1:0', ...args], {
+/**
+ * `fleetctl proxy start` on loopback with kernel-chosen ports; ready at its proxy.listening line.
+ * `nodeArgs` go to node itself (the bench profiles the proxy with `--cpu-prof`).
+ */
+export async function startProxy(home: string, args: string[] = [], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<RunningProxy> {
+  const daemon = await startDaemon(process.execPath, [...nodeArgs, FLEETCTL_BIN, 'proxy', 'start', '--listen', '127.0.0.1:0', '--web-listen', '127.0.0.1:0', ...args], {
     env: {...process.env, ...env, FLEETCTL_HOME: home, NO_COLOR: '1'},
     ready: (output) => output.includes('"event":"proxy.listening"'),
     timeoutMs: 20_000,

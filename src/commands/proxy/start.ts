@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {FleetCommand} from '../../base/command.js'
-import {jsonLogger, ProxyServer, resolveProxyConfig, runUntilSignalled} from '../../proxy/index.js'
+import {jsonLogger, ProxyServer, resolveProxyConfig, runUntilSignalled, tuneProcessForProxy} from '../../proxy/index.js'
 import {readConfig, readConfigFile} from '../../state/config.js'
 
 export default class ProxyStart extends FleetCommand<typeof ProxyStart> {
@@ -54,6 +54,7 @@ login_grace_seconds, max_sessions_per_connection, max_sessions_per_user}.`
 
   async run(): Promise<void> {
     const {flags} = this
+    tuneProcessForProxy()
     const log = jsonLogger((line) => process.stdout.write(line))
     const file = flags.config ? await readConfigFile(flags.config) : await readConfig(this.home)
     const config = resolveProxyConfig(this.home, file, {
