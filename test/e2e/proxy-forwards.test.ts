@@ -159,6 +159,8 @@ describe('port forwards and channel requests through the proxy', () => {
     expect(result.stdout).toBe('')
     expect(result.stderr).toContain(`remote port forwarding failed for listen port ${remotePort}`)
     expect(await accepts(remotePort)).toBe(false)
+    const refused = (await proxy.audit()).filter((e) => e.event === 'port.forward' && e.direction === 'remote')
+    expect(refused).toEqual([expect.objectContaining({allowed: false, user: 'alice', destPort: remotePort, reason: 'remote forwards (ssh -R) are not supported through the proxy'})])
   })
 
   it.each([
