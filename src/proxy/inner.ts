@@ -67,6 +67,16 @@ export function serveInner(stream: Duplex, target: InnerTarget): void {
       ctx.log.info('inner.authenticated', {key_id: ctx.user})
       connection.on('session', (accept, reject) => bridgeSession(accept, reject, host))
       connection.on('tcpip', (accept, reject, info) => bridgeForward(accept, reject, info, host))
+      // Remote forwards (ssh -R) would listen on the host and are not bridged: ssh2 refused them
+      // silently; refuse them here so the refusal the client prints has an audit line too.
+      connection.on('request', (_accept, reject, name, info) => {
+        reject?.()
+        if (name !== 'tcpip-forward') return
+        const fields = {session: ctx.id, user: ctx.user, login: ctx.login, host: target.host, client: ctx.client, direction: 'remote', destHost: info.bindAddr, destPort: info.bindPort}
+        const reason = 'remote forwards (ssh -R) are not supported through the proxy'
+        ctx.log.info('port.forward.refused', {...fields, reason})
+        services.audit.write({event: 'port.forward', ...fields, allowed: false, reason})
+      })
     })
   })
   server.serve(stream)

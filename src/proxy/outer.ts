@@ -42,13 +42,21 @@ export function serveOuter(socket: Socket, services: ProxyServices): void {
   socket.setNoDelay(true)
   ctx.log.info('connection.open')
 
+  // The grace period starts at accept: ssh2 calls back only once the client's identification
+  // line arrived, so a client that sends nothing would otherwise hold its startup slot forever.
+  let ssh: Connection | undefined
+  const graceTimer = ctx.timer(config.limits.loginGraceSeconds * 1000, () => {
+    ctx.log.warn('login.grace_expired', {seconds: config.limits.loginGraceSeconds})
+    if (!ssh) return socket.destroy()
+    ssh.end()
+    // A client that ignores the disconnect loses its slot all the same.
+    setTimeout(() => socket.destroy(), 1000).unref()
+  })
+
   const server = createSshServer({hostKeys: services.identity.hostKeys, ident: 'fleetctl'}, (connection) => {
+    ssh = connection
     connection.on('error', (error) => ctx.log.info('connection.error', {error}))
     connection.on('close', () => ctx.close())
-    const graceTimer = ctx.timer(config.limits.loginGraceSeconds * 1000, () => {
-      ctx.log.warn('login.grace_expired', {seconds: config.limits.loginGraceSeconds})
-      connection.end()
-    })
     authenticateUsers(connection, ctx, 'any', () => {
       graceTimer()
       release()

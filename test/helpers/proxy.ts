@@ -96,7 +96,7 @@ export async function startProxy(home: string, args: string[] = [], env: Record<
 export type HostCertKind = 'fleet' | 'none' | 'other-ca' | 'other-name'
 
 /** A real sshd that trusts the fleet user CA and presents a host certificate (or not, or a bad one). */
-export async function startFleetHost(dir: string, home: string, cert: HostCertKind = 'fleet'): Promise<Sshd> {
+export async function startFleetHost(dir: string, home: string, cert: HostCertKind = 'fleet', sshdArgs: string[] = []): Promise<Sshd> {
   const hostKey = await keygen(dir, 'ssh_host_ed25519_key', 'ed25519')
   const certs: string[] = []
   if (cert === 'fleet' || cert === 'other-name') {
@@ -110,7 +110,7 @@ export async function startFleetHost(dir: string, home: string, cert: HostCertKi
   }
   const userCA = join(dir, 'fleet_user_ca.pub')
   writeFileSync(userCA, `${userCAExport(home).replace(/^cert-authority /, '')}\n`)
-  return startSshd({dir, hostCertificates: certs, hostKeys: [hostKey.path], trustedUserCAKeys: userCA})
+  return startSshd({dir, hostCertificates: certs, hostKeys: [hostKey.path], trustedUserCAKeys: userCA, args: sshdArgs})
 }
 
 function userCAExport(home: string): string {

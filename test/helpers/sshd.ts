@@ -17,6 +17,8 @@ export interface SshdOptions {
   hostKeys: string[]
   /** Path of a TrustedUserCAKeys file, optional. */
   trustedUserCAKeys?: string
+  /** Extra sshd command-line arguments (`-o LogLevel=DEBUG1` overrides the config's first value). */
+  args?: string[]
 }
 
 export interface Sshd extends Daemon {
@@ -54,7 +56,7 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
   const configPath = join(options.dir, 'sshd_config')
   writeFileSync(configPath, sshdConfig(options))
   const port = await freePort()
-  const daemon = await startDaemon(SSHD, ['-D', '-e', '-f', configPath, '-p', String(port)], {
+  const daemon = await startDaemon(SSHD, ['-D', '-e', '-f', configPath, '-p', String(port), ...(options.args ?? [])], {
     ready: (output) => output.includes('Server listening on'),
     what: 'sshd',
   })
