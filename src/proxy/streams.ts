@@ -1,5 +1,7 @@
 import type {Readable, Writable} from 'node:stream'
 
+import {writeData} from '../ssh/index.js'
+
 /** Sees every chunk; a returned promise means "the recording is behind: pause until it settles". */
 export type Tap = (chunk: Buffer) => Promise<void> | undefined | void
 
@@ -31,7 +33,7 @@ export function pump(from: Readable, to: Writable, tap?: Tap): Promise<void> {
       }
     }
     const onData = (chunk: Buffer) => {
-      if (to.writable && !to.destroyed && !to.write(chunk) && !waiting) {
+      if (to.writable && !to.destroyed && !writeData(to, chunk) && !waiting) {
         waiting = true
         hold()
         to.once('drain', onDrain)
