@@ -1,6 +1,6 @@
 import type {Readable, Writable} from 'node:stream'
 
-import {writeData} from '../ssh/index.js'
+import {onData as listen, writeData} from '../ssh/index.js'
 
 /** Sees every chunk; a returned promise means "the recording is behind: pause until it settles". */
 export type Tap = (chunk: Buffer) => Promise<void> | undefined | void
@@ -43,13 +43,13 @@ export function pump(from: Readable, to: Writable, tap?: Tap): Promise<void> {
       if (tap) process.nextTick(runTap, chunk)
     }
     const done = () => {
-      from.removeListener('data', onData)
+      stopListening()
       from.removeListener('end', done)
       from.removeListener('close', done)
       to.removeListener('drain', onDrain)
       resolve()
     }
-    from.on('data', onData)
+    const stopListening = listen(from, onData)
     from.once('end', done)
     from.once('close', done)
   })
