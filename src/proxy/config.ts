@@ -38,6 +38,8 @@ export interface ProxyConfig {
   checksHostKeys: boolean
   /** Also store the bytes of sessions without a PTY (they are always hashed and counted). */
   recordNonPtyBytes: boolean
+  /** `fast` (default): AES-GCM only where the CPU has AES instructions; `compatible`: every AEAD cipher. */
+  ciphers: 'compatible' | 'fast'
   limits: ProxyLimits
   /** Seconds SIGTERM waits for sessions to finish before closing them. */
   shutdownGraceSeconds: number
@@ -99,6 +101,12 @@ function positive(value: unknown, key: string, fallback: number): number {
   return n
 }
 
+function cipherPolicy(value: unknown): 'compatible' | 'fast' {
+  if (value === undefined || value === null || value === 'fast') return 'fast'
+  if (value === 'compatible') return 'compatible'
+  throw configError(`proxy.ciphers must be fast or compatible, not ${JSON.stringify(value)}`)
+}
+
 function stringList(value: unknown): string[] {
   if (value === undefined || value === null) return []
   return (Array.isArray(value) ? value : String(value).split(',')).map((v) => String(v).trim()).filter(Boolean)
@@ -126,6 +134,7 @@ export function resolveProxyConfig(home: string, file: Record<string, unknown>, 
     publicAddrs,
     checksHostKeys: checks,
     recordNonPtyBytes: yesNo(section.record_non_pty_bytes, 'proxy.record_non_pty_bytes') ?? false,
+    ciphers: cipherPolicy(section.ciphers),
     limits: {
       maxStartups: section.max_startups === undefined && limits.max_startups === undefined ? DEFAULT_LIMITS.maxStartups : parseMaxStartups(String(limits.max_startups ?? section.max_startups)),
       loginGraceSeconds: positive(limits.login_grace_seconds, 'proxy.limits.login_grace_seconds', DEFAULT_LIMITS.loginGraceSeconds),

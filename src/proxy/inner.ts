@@ -45,7 +45,7 @@ export function serveInner(stream: Duplex, target: InnerTarget): void {
   // Every packet of the inner connection fits in one packet of the jump channel, and the host's
   // session sends pieces that fit in one inner packet: no leg splits a packet in two.
   const packetSize = tunnelledPacketSize(stream)
-  const server = createSshServer({hostKeys: target.hostKeys, ident: 'fleetctl', channelPacketSize: packetSize}, (connection) => {
+  const server = createSshServer({hostKeys: target.hostKeys, ident: 'fleetctl', channelPacketSize: packetSize, ciphers: ctx.services.config.ciphers}, (connection) => {
     connection.on('error', (error) => ctx.log.info('inner.error', {error}))
     connection.on('close', () => ctx.close())
     ctx.onClose(() => connection.end())

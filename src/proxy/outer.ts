@@ -53,7 +53,7 @@ export function serveOuter(socket: Socket, services: ProxyServices): void {
     setTimeout(() => socket.destroy(), 1000).unref()
   })
 
-  const server = createSshServer({hostKeys: services.identity.hostKeys, ident: 'fleetctl'}, (connection) => {
+  const server = createSshServer({hostKeys: services.identity.hostKeys, ident: 'fleetctl', ciphers: services.config.ciphers}, (connection) => {
     ssh = connection
     connection.on('error', (error) => ctx.log.info('connection.error', {error}))
     connection.on('close', () => ctx.close())

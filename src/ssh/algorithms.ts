@@ -62,12 +62,17 @@ export function clientCiphers(): string[] {
   return DEFAULT_CIPHER.filter((name) => AEAD_CIPHERS.has(name))
 }
 
+/** `fast`: only the quickest AEAD cipher family here; `compatible`: every AEAD cipher. */
+export type CipherPolicy = 'compatible' | 'fast'
+
 /**
  * What the proxy offers as a server. The client's preference decides, and OpenSSH puts
- * ChaCha20-Poly1305 first: where AES-GCM is the fast one (AES instructions) it is all that is
- * offered, so clients, the proxy and every leg of a jump use it; else all three.
+ * ChaCha20-Poly1305 first: under `fast`, where AES-GCM is the fast one (AES instructions) it is
+ * all that is offered, so clients, the proxy and every leg of a jump use it; else all three.
+ * `compatible` offers all three, for clients without AES-GCM (PuTTY before 0.76).
  */
-export function serverCiphers(): string[] {
+export function serverCiphers(policy: CipherPolicy = 'fast'): string[] {
   const ciphers = clientCiphers()
+  if (policy === 'compatible') return ciphers
   return ciphers[0]?.startsWith('aes') ? ciphers.filter((name) => name.startsWith('aes')) : ciphers
 }

@@ -1,7 +1,7 @@
 import {createRequire} from 'node:module'
 import type {Duplex} from 'node:stream'
 
-import {serverCiphers} from './algorithms.js'
+import {type CipherPolicy, serverCiphers} from './algorithms.js'
 import type {HostKeyEntry} from './host-certificate.js'
 import {type ClientInfo, type Connection, type RejectConnection, Server, type ServerConfig} from './ssh2.js'
 
@@ -21,6 +21,8 @@ export interface SshServerOptions {
    * `tunnelledPacketSize(thatChannel)` (else every 32 KiB packet is split in two on the way out).
    */
   channelPacketSize?: number
+  /** Which AEAD ciphers to offer (default `fast`). */
+  ciphers?: CipherPolicy
 }
 
 /** Framing around a channel data payload, with room to spare: length, padding length, header, padding, MAC. */
@@ -40,7 +42,7 @@ export function createSshServer(options: SshServerOptions, onConnection: (connec
   const server = new Server(
     // channelPacketSize: added by the fleetctl patch.
     {
-      algorithms: {cipher: serverCiphers() as never},
+      algorithms: {cipher: serverCiphers(options.ciphers) as never},
       debug: options.debug,
       hostKeys: options.hostKeys as never,
       ident: options.ident,
