@@ -3,7 +3,7 @@
  * the machine; `proxy.ciphers: compatible` also accepts ChaCha20-Poly1305 for clients without
  * AES-GCM. Checked on both legs a client sees: the jump connection and the inner one.
  */
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
@@ -24,11 +24,7 @@ describe('proxy cipher policy', () => {
   let compatible: RunningProxy
   let sshd: Sshd
   let agent: Agent
-  const dir = (name: string) => {
-    const path = join(tmp.path, name)
-    mkdirSync(path, {recursive: true})
-    return path
-  }
+  const dir = tmp.dir
 
   beforeAll(async () => {
     fast = await startProxy(home)

@@ -2,7 +2,7 @@
  * Fail closed on recording: a proxy whose recordings cannot be written does not start, and a
  * running proxy that loses its recordings folder refuses new sessions with a clear message.
  */
-import {mkdirSync, renameSync, writeFileSync} from 'node:fs'
+import {renameSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
@@ -21,11 +21,7 @@ describe('the proxy fails closed when recordings cannot be written', () => {
   let sshd: Sshd
   let agent: Agent
   let config: string
-  const dir = (name: string) => {
-    const path = join(tmp.path, name)
-    mkdirSync(path, {recursive: true})
-    return path
-  }
+  const dir = tmp.dir
 
   beforeAll(async () => {
     proxy = await startProxy(home)

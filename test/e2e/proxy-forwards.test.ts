@@ -4,7 +4,6 @@
  * exit-signal (the client sees what it sees against sshd directly) and the break request.
  */
 import {type ChildProcess, spawn} from 'node:child_process'
-import {mkdirSync} from 'node:fs'
 import {connect, createServer, type Server} from 'node:net'
 import {randomBytes} from 'node:crypto'
 import {join} from 'node:path'
@@ -84,11 +83,7 @@ describe('port forwards and channel requests through the proxy', () => {
   let echo: Server
   let echoPort: number
   let config: string
-  const dir = (name: string) => {
-    const path = join(tmp.path, name)
-    mkdirSync(path, {recursive: true})
-    return path
-  }
+  const dir = tmp.dir
 
   beforeAll(async () => {
     echo = createServer((socket) => {

@@ -2,7 +2,7 @@
  * The proxy's process lifecycle with real signals: SIGKILL mid-session leaves a playable
  * recording; SIGTERM drains (refuses new connections, lets a running session finish).
  */
-import {existsSync, mkdirSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -19,11 +19,7 @@ describe('proxy lifecycle', () => {
   let sshd: Sshd
   let agent: Agent
   let bootstrap: RunningProxy
-  const dir = (name: string) => {
-    const path = join(tmp.path, name)
-    mkdirSync(path, {recursive: true})
-    return path
-  }
+  const dir = tmp.dir
 
   beforeAll(async () => {
     // The first start creates the CAs the host and user certificates come from.

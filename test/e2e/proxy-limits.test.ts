@@ -4,7 +4,7 @@
  * caps on sessions per connection (ssh multiplexing) and per user, with the message users see.
  */
 import {type ChildProcess, spawn} from 'node:child_process'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import {connect, type Socket} from 'node:net'
 import {join} from 'node:path'
 
@@ -53,11 +53,7 @@ describe('proxy limits from the config file', () => {
   let sessions: RunningProxy
   let sshd: Sshd
   let agent: Agent
-  const dir = (name: string) => {
-    const path = join(tmp.path, name)
-    mkdirSync(path, {recursive: true})
-    return path
-  }
+  const dir = tmp.dir
   const proxyConfig = (name: string, limits: string[]) => {
     const path = join(dir('config'), `${name}.yaml`)
     writeFileSync(path, ['proxy:', '  limits:', ...limits.map((line) => `    ${line}`), ''].join('\n'))

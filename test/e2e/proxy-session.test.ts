@@ -2,7 +2,7 @@
  * `fleetctl proxy start` end to end with real OpenSSH: interactive PTY sessions through `ssh -J`
  * (recorded, played back by asciinema), where the agent comes from, exit codes and streams.
  */
-import {mkdirSync, readFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -19,11 +19,7 @@ describe('proxy sessions through ssh -J', () => {
   let sshd: Sshd
   let agent: Agent
   let config: string
-  const dir = (name: string) => {
-    const path = join(tmp.path, name)
-    mkdirSync(path, {recursive: true})
-    return path
-  }
+  const dir = tmp.dir
 
   beforeAll(async () => {
     proxy = await startProxy(home)

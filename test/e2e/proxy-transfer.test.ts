@@ -3,7 +3,7 @@
  * and the audit lines (command or subsystem, byte counts, sha256 per stream) that name them.
  */
 import {createHash, randomBytes} from 'node:crypto'
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -23,11 +23,7 @@ describe('bulk data through the proxy', () => {
   let agent: Agent
   let config: string
   let payload: Buffer
-  const dir = (name: string) => {
-    const path = join(tmp.path, name)
-    mkdirSync(path, {recursive: true})
-    return path
-  }
+  const dir = tmp.dir
 
   beforeAll(async () => {
     proxy = await startProxy(home)
