@@ -1,7 +1,5 @@
 import type {Readable, Writable} from 'node:stream'
 
-import {onData as listen, writeData} from '../ssh/index.js'
-
 /** Sees every chunk; a returned promise means "the recording is behind: pause until it settles". */
 export type Tap = (chunk: Buffer) => Promise<void> | undefined | void
 
@@ -9,7 +7,7 @@ export type Tap = (chunk: Buffer) => Promise<void> | undefined | void
  * Copy `from` into `to` chunk by chunk with backpressure (pause `from` while `to` is full or the
  * tap is behind, which for an SSH channel stops its window adjusts and so the sender), handing
  * each chunk to `tap`. Resolves when `from` ends or closes; never ends `to` (the caller orders
- * EOF, exit status and close itself). The tap sees each chunk just after it is forwarded.
+ * EOF, exit status and close itself).
  */
 export function pump(from: Readable, to: Writable, tap?: Tap): Promise<void> {
   return new Promise((resolve) => {
@@ -25,31 +23,27 @@ export function pump(from: Readable, to: Writable, tap?: Tap): Promise<void> {
       waiting = false
       release()
     }
-    const runTap = (chunk: Buffer) => {
-      const behind = tap!(chunk)
+    const onData = (chunk: Buffer) => {
+      const behind = tap?.(chunk)
       if (behind) {
         hold()
         behind.then(release, release)
       }
-    }
-    const onData = (chunk: Buffer) => {
-      if (to.writable && !to.destroyed && !writeData(to, chunk) && !waiting) {
+      if (!to.writable || to.destroyed) return
+      if (!to.write(chunk) && !waiting) {
         waiting = true
         hold()
         to.once('drain', onDrain)
       }
-      // The tap runs after this tick's writes have left (ssh2 sends a socket's packets on the
-      // next tick, queued before this), so recording never delays forwarding; chunks stay in order.
-      if (tap) process.nextTick(runTap, chunk)
     }
     const done = () => {
-      stopListening()
+      from.removeListener('data', onData)
       from.removeListener('end', done)
       from.removeListener('close', done)
       to.removeListener('drain', onDrain)
       resolve()
     }
-    const stopListening = listen(from, onData)
+    from.on('data', onData)
     from.once('end', done)
     from.once('close', done)
   })
