@@ -1,7 +1,7 @@
 import {type AcceptConnection, ChannelOpenFailure, type RejectConnection, rejectChannelOpen, type ServerChannel, type TcpipRequestInfo} from '../ssh/index.js'
 import {certificateRestrictions} from './context.js'
 import type {SessionHost} from './session.js'
-import {closed, pump} from './streams.js'
+import {closed, flushed, pump} from './streams.js'
 
 /**
  * A `direct-tcpip` channel on the inner connection (`ssh -L`, `-D`, `-W` through the host):
@@ -38,11 +38,16 @@ export function bridgeForward(accept: AcceptConnection<ServerChannel>, reject: R
       const inbound = pump(channel, remote, (chunk) => {
         metrics.bytes.in += chunk.length
       }).then(() => remote.end())
+      // Everything the host sent leaves the client's channel before its EOF, and before the
+      // close that follows the host's: closing at once would drop what is still queued there.
       const outbound = pump(remote, channel, (chunk) => {
         metrics.bytes.out += chunk.length
-      }).then(() => channel.end())
+      }).then(async () => {
+        await flushed(channel)
+        channel.end()
+      })
       channel.once('close', () => remote.close())
-      remote.once('close', () => channel.close())
+      remote.once('close', () => void outbound.then(() => channel.close()))
       await Promise.all([inbound, outbound])
       ctx.services.active.delete(active)
     } catch (error) {

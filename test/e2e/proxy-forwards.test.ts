@@ -119,6 +119,7 @@ describe('port forwards and channel requests through the proxy', () => {
     const payload = randomBytes(3 * 1024 * 1024)
     const [first, second] = await Promise.all([roundTrip(localPort, payload), roundTrip(localPort, Buffer.from('hello\n'))])
     expect(first.reset).toBe(false)
+    expect(first.received.length, `received ${first.received.length} of ${payload.length}; first difference at ${first.received.findIndex((b, i) => b !== payload[i])}`).toBe(payload.length)
     expect(first.received.equals(payload)).toBe(true)
     expect(second.received.toString()).toBe('hello\n')
     await ssh.stop()

@@ -105,7 +105,8 @@ describe('trust at the proxy', () => {
 
     await proxy.waitFor('auth.failure', (e) => String(e.reason).startsWith('expired'))
     await proxy.waitFor('auth.failure', (e) => String(e.reason).startsWith('wrong-ca'))
-    const failures = (await proxy.audit()).filter((e) => e.event === 'auth.failure')
+    const reasons = (lines: {event: string; reason?: unknown}[]) => lines.filter((e) => e.event === 'auth.failure').map((e) => String(e.reason).split(':')[0])
+    const failures = (await proxy.auditUntil((lines) => ['expired', 'wrong-ca'].every((r) => reasons(lines).includes(r)))).filter((e) => e.event === 'auth.failure')
     expect(failures.map((e) => String(e.reason).split(':')[0])).toEqual(expect.arrayContaining(['expired', 'wrong-ca']))
   })
 

@@ -30,6 +30,8 @@ export interface RunningProxy extends Daemon {
   events(): {event: string; level: string; [field: string]: unknown}[]
   /** Audit log lines. */
   audit(): Promise<{event: string; [field: string]: unknown}[]>
+  /** Audit log lines once `ready(lines)` holds (audit appends land just after the proxy logs the event). */
+  auditUntil(ready: (lines: {event: string; [field: string]: unknown}[]) => boolean, timeoutMs?: number): Promise<{event: string; [field: string]: unknown}[]>
   /** Recording files (.cast) in the recordings folder. */
   recordings(): Promise<string[]>
   /** Wait until a log line with `event` (and matching `fields`) appears. */
@@ -62,20 +64,31 @@ export async function startProxy(home: string, args: string[] = [], env: Record<
     webPort,
     events,
     async audit() {
-      // session.end is written just after the client gets its exit status: wait (briefly) until
-      // every session that started has ended, so tests read a settled log.
+      // Audit appends land just after the proxy logs an event, and session.end just after the
+      // client has its exit status: read once the log is quiet (100 ms without growth) and every
+      // session that started has ended, within 5 s.
       const read = async () => {
         const text = await readFile(join(home, 'audit.log'), 'utf8').catch(() => '')
         return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as {event: string})
       }
+      const open = (lines: {event: string}[]) => lines.filter((e) => e.event === 'session.start').length - lines.filter((e) => e.event === 'session.end').length
       const deadline = Date.now() + 5000
       let lines = await read()
-      const open = () => lines.filter((e) => e.event === 'session.start').length - lines.filter((e) => e.event === 'session.end').length
-      while (open() > 0 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50))
-        lines = await read()
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        const again = await read()
+        const quiet = again.length === lines.length
+        lines = again
+        if ((quiet && open(lines) <= 0) || Date.now() > deadline) return lines
       }
-      return lines
+    },
+    async auditUntil(ready: (lines: {event: string; [field: string]: unknown}[]) => boolean, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const lines = await this.audit()
+        if (ready(lines) || Date.now() > deadline) return lines
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
     },
     async recordings() {
       const dir = join(home, 'recordings')
