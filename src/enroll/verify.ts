@@ -7,17 +7,8 @@ import {execa} from 'execa'
 import {userCertificateRequest} from '../ca/issue.js'
 import {encodePrivateKey, formatCertificate, formatPublicKey, generateKey, type PrivateKey, type PublicKey, signCertificate} from '../certs/index.js'
 import {writeFileSafely} from '../state/files.js'
+import {CERT_HOST_KEY_ALGORITHMS} from '../ssh/algorithms.js'
 import {lastLine} from './executor.js'
-
-/** Host key algorithms that are certificates: the new connection must not settle for a plain key. */
-const CERTIFICATE_HOST_KEY_ALGORITHMS = [
-  'ssh-ed25519-cert-v01@openssh.com',
-  'ecdsa-sha2-nistp256-cert-v01@openssh.com',
-  'ecdsa-sha2-nistp384-cert-v01@openssh.com',
-  'ecdsa-sha2-nistp521-cert-v01@openssh.com',
-  'rsa-sha2-512-cert-v01@openssh.com',
-  'rsa-sha2-256-cert-v01@openssh.com',
-].join(',')
 
 export interface NewLoginCheck {
   /** How to reach the host: [-F file] [-o ...] [-l user] [-p port] host, without identities. */
@@ -53,7 +44,8 @@ export async function checkNewLogin(check: NewLoginCheck): Promise<string | unde
       ControlMaster: 'no',
       ControlPath: 'none',
       GlobalKnownHostsFile: '/dev/null',
-      HostKeyAlgorithms: CERTIFICATE_HOST_KEY_ALGORITHMS,
+      // Certificates only: the new connection must not settle for a plain host key.
+      HostKeyAlgorithms: CERT_HOST_KEY_ALGORITHMS.join(','),
       IdentitiesOnly: 'yes',
       IdentityAgent: 'none',
       IdentityFile: identity,
