@@ -29,6 +29,10 @@ npx patch-package ssh2 --exclude 'package\.json$|/build/' >/dev/null
 # so a connection tunnelled inside another channel sends packets that fit in one of its packets;
 # packet padding comes from a pooled CSPRNG buffer instead of one randomFillSync() per packet;
 # the packets written to a socket in one tick leave in one writev() (cork until nextTick).
+# For latency: a connection served inside an ssh2 channel (injectSocket) takes that channel's data
+# packets straight from its packet handler and writes its packets straight into the channel while
+# nothing is queued there, instead of through the channel's Duplex stream; a relay copying between
+# channels can do the same (Channel#_fleetctlSink, Channel#_fleetctlWriteNow).
 # Plain-key behaviour is unchanged. No certificate trust checks here: fleetctl's src/certs does
 # them. Each change carries a "fleetctl:" comment. Regenerate with scripts/ssh2-patch.sh.
 # Proven by test/e2e/ssh2-certs.test.ts against real OpenSSH.

@@ -1,5 +1,7 @@
 import type {Readable, Writable} from 'node:stream'
 
+import {onData as listen, writeData} from '../ssh/index.js'
+
 /** Sees every chunk; a returned promise means "the recording is behind: pause until it settles". */
 export type Tap = (chunk: Buffer) => Promise<void> | undefined | void
 
@@ -7,7 +9,7 @@ export type Tap = (chunk: Buffer) => Promise<void> | undefined | void
  * Copy `from` into `to` chunk by chunk with backpressure (pause `from` while `to` is full or the
  * tap is behind, which for an SSH channel stops its window adjusts and so the sender), handing
  * each chunk to `tap`. Resolves when `from` ends or closes; never ends `to` (the caller orders
- * EOF, exit status and close itself).
+ * EOF, exit status and close itself). The tap sees each chunk just after it is forwarded.
  */
 export function pump(from: Readable, to: Writable, tap?: Tap): Promise<void> {
   return new Promise((resolve) => {
@@ -23,27 +25,31 @@ export function pump(from: Readable, to: Writable, tap?: Tap): Promise<void> {
       waiting = false
       release()
     }
-    const onData = (chunk: Buffer) => {
-      const behind = tap?.(chunk)
+    const runTap = (chunk: Buffer) => {
+      const behind = tap!(chunk)
       if (behind) {
         hold()
         behind.then(release, release)
       }
-      if (!to.writable || to.destroyed) return
-      if (!to.write(chunk) && !waiting) {
+    }
+    const onData = (chunk: Buffer) => {
+      if (to.writable && !to.destroyed && !writeData(to, chunk) && !waiting) {
         waiting = true
         hold()
         to.once('drain', onDrain)
       }
+      // The tap runs after this tick's writes have left (ssh2 sends a socket's packets on the
+      // next tick, queued before this), so recording never delays forwarding; chunks stay in order.
+      if (tap) process.nextTick(runTap, chunk)
     }
     const done = () => {
-      from.removeListener('data', onData)
+      stopListening()
       from.removeListener('end', done)
       from.removeListener('close', done)
       to.removeListener('drain', onDrain)
       resolve()
     }
-    from.on('data', onData)
+    const stopListening = listen(from, onData)
     from.once('end', done)
     from.once('close', done)
   })

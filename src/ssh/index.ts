@@ -2,6 +2,7 @@
 export {agentIdentities, agentSign, CertificateAgent, ForwardedAgent} from './agent.js'
 export type {AgentIdentity, SshAgent} from './agent.js'
 export {baseAlgorithm, blobKeyType, CERT_HOST_KEY_ALGORITHMS, isCertificateAlgorithm, PLAIN_HOST_KEY_ALGORITHMS} from './algorithms.js'
+export {onData, writeData} from './channel.js'
 export {certifiedHostKeys} from './host-certificate.js'
 export type {HostKeyEntry} from './host-certificate.js'
 export {FORWARD_AGENT_HINT, HOST_NOT_CERTIFIED, hostCertificateRejected} from './messages.js'
