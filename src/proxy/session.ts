@@ -20,6 +20,7 @@ export interface SessionHost {
 
 type Accept<T> = (() => T) | undefined
 type Reject = (() => void) | undefined
+type ExitListener = (code: null | number, signal?: string, coreDumped?: boolean, description?: string) => void
 
 interface Started {
   kind: SessionInfo['kind']
@@ -182,7 +183,10 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
     let begun = false
     try {
       const upstream = await host.upstream()
-      remote = await openRemote(upstream, request)
+      // The exit status may come in the same read as the request's reply, before this function resumes.
+      remote = await openRemote(upstream, request, (code, signal, coreDumped, description) => {
+        exit = code === null || code === undefined ? {signal, coreDumped, description} : {code}
+      })
       begun = true
       metrics.sessionStarted(request.kind)
       const ptyInfo = info.pty ?? null
@@ -195,9 +199,6 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
       log.info('session.start', {kind: request.kind, command: info.command, pty: ptyInfo !== null})
 
       remote.on('error', () => {})
-      remote.on('exit', (code: number | null, signal?: string, coreDumped?: boolean, description?: string) => {
-        exit = code === null || code === undefined ? {signal, coreDumped, description} : {code}
-      })
       channel.once('close', () => remote?.close())
 
       const terminal = recording
@@ -248,11 +249,19 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
     }
   }
 
-  /** Open the host's session with the same requests the client made. */
-  function openRemote(upstream: UpstreamConnection, request: Started): Promise<ClientChannel> {
+  /**
+   * Open the host's session with the same requests the client made. `onExit` listens from the
+   * moment the channel exists: ssh2 parses every packet of a read at once, so a quick command's
+   * exit status can be emitted before an `await` on the returned promise resumes.
+   */
+  function openRemote(upstream: UpstreamConnection, request: Started, onExit: ExitListener): Promise<ClientChannel> {
     const ptyOptions = pty ? {cols: pty.cols, rows: pty.rows, width: pty.width, height: pty.height, term: pty.term, modes: pty.modes} : undefined
     return new Promise((resolve, reject) => {
-      const done = (error: Error | undefined, channel: ClientChannel) => (error ? reject(new Error(`the host refused the ${request.kind} request: ${error.message}`)) : resolve(channel))
+      const done = (error: Error | undefined, channel: ClientChannel) => {
+        if (error) return reject(new Error(`the host refused the ${request.kind} request: ${error.message}`))
+        channel.on('exit', onExit)
+        resolve(channel)
+      }
       const {client} = upstream
       if (request.kind === 'shell') client.shell(ptyOptions ?? false, {env}, done)
       else if (request.kind === 'exec') client.exec(request.request ?? '', {env, pty: ptyOptions}, done)

@@ -87,7 +87,7 @@ describe('a fresh user: login, gen-ssh-config --write, then plain ssh through th
     const ssh = await execa(command, [...args], {cwd: home, env, reject: false, stdin: 'ignore', timeout: 30_000})
     expect(ssh.stderr).not.toMatch(/Permission denied|Host key verification failed/)
     expect(ssh.stdout, ssh.stderr).toBe('ok')
-    expect(ssh.exitCode).toBe(0)
+    expect(ssh.exitCode, ssh.stderr).toBe(0)
 
     const [gCommand, gArgs] = asUser('ssh', ['-G', 'web-1'])
     const effective = (await execa(gCommand, [...gArgs], {env, stdin: 'ignore'})).stdout

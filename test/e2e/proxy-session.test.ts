@@ -8,7 +8,12 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {type Agent, startAgent} from '../helpers/agent.js'
-import {asciinemaCat, fleetUser, runClient, runPtySession, type RunningProxy, startFleetHost, startProxy, writeClientConfig} from '../helpers/proxy.js'
+import {issueCredentials} from '../../src/ca/credentials.js'
+import {parsePublicKey} from '../../src/certs/index.js'
+import {certificateTrust, certifiedHostKeys, checkUserCertificate} from '../../src/ssh/index.js'
+import {asciinemaCat, fleetUser, HOST_NAME, runClient, runPtySession, type RunningProxy, startFleetHost, startProxy, writeClientConfig} from '../helpers/proxy.js'
+import {keygen} from '../helpers/ssh-keygen.js'
+import {startTestServer} from '../helpers/ssh2-server.js'
 import type {Sshd} from '../helpers/sshd.js'
 import {tmpDir} from '../helpers/tmp.js'
 
@@ -103,6 +108,32 @@ describe('proxy sessions through ssh -J', () => {
     expect(result).toMatchObject({exitCode: 0, stdout: 'to-out', stderr: 'to-err'})
     const piped = await runClient('ssh', config, ['web1', 'wc -c'], {agent: agent.socket, input: 'x'.repeat(1000)})
     expect(piped).toMatchObject({exitCode: 0, stdout: '1000'})
+  })
+
+  it('keeps an exit status that the host sends in the same packet batch as its exec reply', async () => {
+    // An ssh2 host answering at once: reply, output and exit-status reach the proxy in one read.
+    const hostDir = dir('quick-host')
+    const key = await keygen(hostDir, 'host_key', 'ed25519')
+    await issueCredentials({home, keySpec: {type: 'ed25519'}, publicKeyFile: `${key.path}.pub`, out: key.path, request: {kind: 'host', hosts: [HOST_NAME, '127.0.0.1']}})
+    const userTrust = certificateTrust({caKeys: [parsePublicKey(readFileSync(join(home, 'ca', 'user_ca.pub'), 'utf8')).key]})
+    const quick = await startTestServer({
+      answerAtOnce: (command) => ({code: 9, stdout: `answered ${command}\n`}),
+      authorize: (ctx) => {
+        const decision = checkUserCertificate(ctx, userTrust, ctx.username)
+        return decision.ok ? true : decision.reason
+      },
+      hostKeys: certifiedHostKeys(readFileSync(key.path), readFileSync(`${key.path}-cert.pub`)),
+    })
+    try {
+      const quickConfig = writeClientConfig(dir('quick-client'), home, {hostPort: quick.port, proxyPort: proxy.port})
+      for (let i = 0; i < 5; i++) {
+        const result = await runClient('ssh', quickConfig, ['web1', 'hello'], {agent: agent.socket})
+        expect(result.stdout, result.stderr).toBe('answered hello')
+        expect(result.exitCode).toBe(9)
+      }
+    } finally {
+      await quick.close()
+    }
   })
 
   it('accepts the subsystem form: ssh -A -p <port> proxy -s proxy:host:port', async () => {

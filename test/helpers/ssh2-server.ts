@@ -22,6 +22,11 @@ export interface TestServerOptions {
   authorize(ctx: PublicKeyAuthContext): true | string
   /** Answer an exec request; the channel is closed by the helper after the promise settles. */
   onExec?(command: string, channel: ServerChannel, connection: Connection): Promise<number>
+  /**
+   * Answer an exec request at once instead: the request's reply, the output and the exit status
+   * leave in the same tick, so in one socket write (the patched ssh2 batches a tick's packets).
+   */
+  answerAtOnce?(command: string): {code: number; stdout: string}
 }
 
 export interface TestServer {
@@ -63,6 +68,13 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
         session.on('auth-agent', (accept) => accept?.())
         session.on('exec', (accept, _reject, info) => {
           const channel = accept()
+          if (options.answerAtOnce) {
+            const {code, stdout} = options.answerAtOnce(info.command)
+            channel.write(stdout)
+            channel.exit(code)
+            channel.end()
+            return
+          }
           const run = options.onExec ? options.onExec(info.command, channel, connection) : Promise.resolve(0)
           run
             .catch((err: Error) => {
