@@ -1,4 +1,3 @@
-import {createHash, type Hash} from 'node:crypto'
 import {performance} from 'node:perf_hooks'
 
 import type {FleetError} from '../base/errors.js'
@@ -7,6 +6,7 @@ import {AsciicastEncoder, type EncoderOptions} from './asciicast.js'
 import {recordingError} from './errors.js'
 import type {IndexEnd, StreamCounts, StreamDigests} from './index-file.js'
 import {STREAM_NAMES, type StreamName} from './paths.js'
+import {type Sha256Stream, sha256Stream} from './sha256-thread.js'
 
 /** Where a recorder's bytes go; an AppendFile in production, anything in tests. */
 export type RecordingSink = Pick<AppendFile, 'append' | 'close' | 'path' | 'sync'>
@@ -86,7 +86,7 @@ abstract class Recorder {
    * high-water mark, so the channel can resume while writes still run (no stop-and-go).
    */
   writable(): Promise<void> {
-    if (this.failure || this.pressure < this.highWaterMark) return Promise.resolve()
+    if (this.failure || this.keepingUp()) return Promise.resolve()
     this.takeBuffered()
     return new Promise((resolve) => this.waiting.push(resolve))
   }
@@ -108,11 +108,26 @@ abstract class Recorder {
     return this.inflight + this.buffered()
   }
 
+  /** Whether the source may go on: below the high-water mark and nothing waits for the hashing thread. */
+  protected keepingUp(): boolean {
+    return this.pressure < this.highWaterMark && !this.backlogged()
+  }
+
+  /** Wakes what waits in `writable()` once the recording is half way down again (no stop-and-go). */
+  protected caughtUp(): void {
+    if (this.waiting.length > 0 && this.pressure <= this.highWaterMark / 2 && !this.backlogged()) this.wake()
+  }
+
+  /** Whether bytes wait for room in the hashing thread's ring. */
+  protected backlogged(): boolean {
+    return false
+  }
+
   /** Takes whatever is buffered and writes it through `send`. */
   protected abstract takeBuffered(final?: boolean): void
   protected abstract buffered(): number
   protected abstract counts(): StreamCounts
-  protected abstract digests(): StreamDigests | undefined
+  protected abstract digests(): Promise<StreamDigests | undefined>
   protected abstract sinks(): RecordingSink[]
 
   /** Queues one write; its failure fails the recording. Resolves when it is done either way. */
@@ -121,7 +136,7 @@ abstract class Recorder {
     const done = sink.append(chunks).then(
       () => {
         this.inflight -= bytes
-        if (this.waiting.length > 0 && this.pressure <= this.highWaterMark / 2) this.wake()
+        this.caughtUp()
       },
       (error: unknown) => this.fail(sink.path, error),
     )
@@ -135,7 +150,7 @@ abstract class Recorder {
     for (const resolve of waiting) resolve()
   }
 
-  private fail(path: string, cause: unknown): void {
+  protected fail(path: string, cause: unknown): void {
     if (this.failure) return
     this.failure = recordingError('write', path, cause)
     clearInterval(this.timer)
@@ -166,8 +181,12 @@ abstract class Recorder {
       exitSignal: end.exitSignal ?? null,
       bytes: this.counts(),
     }
-    const sha256 = this.digests()
-    if (sha256) summary.sha256 = sha256
+    try {
+      const sha256 = await this.digests()
+      if (sha256) summary.sha256 = sha256
+    } catch (error) {
+      this.fail('sha256', error)
+    }
     await this.writeIndexEnd(this.failure ? {...summary, error: this.failure.message} : summary)
     return this.failure ? {...summary, error: this.failure} : summary
   }
@@ -229,7 +248,7 @@ export class PtyRecorder extends Recorder {
     return {...this.totals}
   }
 
-  protected digests(): undefined {
+  protected async digests(): Promise<undefined> {
     return undefined
   }
 
@@ -251,17 +270,26 @@ export class StreamTap {
   bytes = 0
   private batch: Buffer | undefined
   private filled = 0
-  private readonly hash: Hash = createHash('sha256')
+  private readonly hash: Sha256Stream
   private readonly spare: Buffer[] = []
 
   constructor(
     readonly stream: StreamName,
     private readonly sink: RecordingSink | undefined,
     private readonly send: (sink: RecordingSink, chunk: Buffer) => Promise<void>,
-  ) {}
+    /** Called when bytes that waited for the hashing thread have gone to it. */
+    onHashed?: () => void,
+  ) {
+    this.hash = sha256Stream(onHashed)
+  }
 
   get buffered(): number {
     return this.filled
+  }
+
+  /** Bytes waiting for room on the hashing thread. */
+  get backlog(): number {
+    return this.hash.backlog
   }
 
   update(chunk: Buffer): void {
@@ -289,8 +317,9 @@ export class StreamTap {
     })
   }
 
-  digest(): string {
-    return this.hash.copy().digest('hex')
+  /** Ends the stream's hash: its hex digest once every byte is hashed. */
+  digest(): Promise<string> {
+    return this.hash.digest()
   }
 }
 
@@ -310,18 +339,29 @@ export class StreamRecorder extends Recorder {
   ) {
     super(session, hooks, writeIndexEnd, options)
     const send = (sink: RecordingSink, chunk: Buffer) => this.send(sink, [chunk], chunk.length)
+    const hashed = () => this.caughtUp()
     this.taps = {
-      stdin: new StreamTap('stdin', rawSinks.stdin, send),
-      stdout: new StreamTap('stdout', rawSinks.stdout, send),
-      stderr: new StreamTap('stderr', rawSinks.stderr, send),
+      stdin: new StreamTap('stdin', rawSinks.stdin, send, hashed),
+      stdout: new StreamTap('stdout', rawSinks.stdout, send, hashed),
+      stderr: new StreamTap('stderr', rawSinks.stderr, send, hashed),
     }
   }
 
   /** Returns false when raw storage is behind: pause the channel, then `await writable()`. */
   write(stream: StreamName, chunk: Buffer): boolean {
     if (this.failed) return true
-    this.taps[stream].update(chunk)
-    return this.pressure < this.highWaterMark
+    try {
+      this.taps[stream].update(chunk)
+    } catch (error) {
+      // The hashing thread is gone: the audit would lack the digest, so the recording has failed.
+      this.fail('sha256', error)
+      return true
+    }
+    return this.keepingUp()
+  }
+
+  protected override backlogged(): boolean {
+    return this.taps.stdin.backlog + this.taps.stdout.backlog + this.taps.stderr.backlog > 0
   }
 
   protected takeBuffered(): void {
@@ -336,8 +376,9 @@ export class StreamRecorder extends Recorder {
     return {stdin: this.taps.stdin.bytes, stdout: this.taps.stdout.bytes, stderr: this.taps.stderr.bytes}
   }
 
-  protected digests(): StreamDigests {
-    return {stdin: this.taps.stdin.digest(), stdout: this.taps.stdout.digest(), stderr: this.taps.stderr.digest()}
+  protected async digests(): Promise<StreamDigests> {
+    const [stdin, stdout, stderr] = await Promise.all([this.taps.stdin.digest(), this.taps.stdout.digest(), this.taps.stderr.digest()])
+    return {stdin, stdout, stderr}
   }
 
   protected sinks(): RecordingSink[] {

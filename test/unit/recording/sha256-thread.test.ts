@@ -1,0 +1,63 @@
+import {createHash, randomBytes} from 'node:crypto'
+
+import {describe, expect, it} from 'vitest'
+
+import {sha256Stream} from '../../../src/recording/sha256-thread.js'
+
+const sha256 = (...chunks: Buffer[]) => {
+  const hash = createHash('sha256')
+  for (const chunk of chunks) hash.update(chunk)
+  return hash.digest('hex')
+}
+
+describe('sha256 on the hashing thread', () => {
+  it('gives the digest of nothing for a stream without bytes', async () => {
+    expect(await sha256Stream().digest()).toBe(sha256())
+  })
+
+  it('keeps interleaved streams apart, with chunks of every size (split above 256 KiB, wrapping the ring)', async () => {
+    const streams = Array.from({length: 5}, () => ({chunks: [] as Buffer[], stream: sha256Stream()}))
+    const sizes = [1, 7, 8, 9, 4095, 32_768, 262_143, 262_144, 262_145, 1_000_000]
+    for (let round = 0; round < 6; round++) {
+      for (const [i, entry] of streams.entries()) {
+        const chunk = randomBytes(sizes[(round * 5 + i) % sizes.length]!)
+        entry.chunks.push(chunk)
+        entry.stream.update(chunk)
+      }
+      // Let the worker catch up now and then, as a session's event loop does.
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    const digests = await Promise.all(streams.map((entry) => entry.stream.digest()))
+    expect(digests).toEqual(streams.map((entry) => sha256(...entry.chunks)))
+  })
+
+  it('copies a chunk at once: the caller may reuse its buffer', async () => {
+    const stream = sha256Stream()
+    const buffer = Buffer.from('first')
+    stream.update(buffer)
+    buffer.write('XXXXX')
+    expect(await stream.digest()).toBe(sha256(Buffer.from('first')))
+  })
+
+  it('keeps what meets a full ring as a backlog, says when it has gone, and loses nothing', async () => {
+    let rooms = 0
+    const stream = sha256Stream(() => rooms++)
+    const chunks = Array.from({length: 512}, () => randomBytes(65_536))
+    // 32 MiB in one go, with no chance for the event loop to run: more than the 8 MiB ring holds.
+    for (const chunk of chunks) stream.update(chunk)
+    expect(stream.backlog).toBeGreaterThan(0)
+    const reused = chunks.at(-1)!
+    const copy = Buffer.from(reused)
+    reused.fill(0)
+    chunks[chunks.length - 1] = copy
+    while (stream.backlog > 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(rooms).toBeGreaterThan(0)
+    expect(await stream.digest()).toBe(sha256(...chunks))
+  })
+
+  it('refuses bytes after the digest', async () => {
+    const stream = sha256Stream()
+    await stream.digest()
+    expect(() => stream.update(Buffer.from('late'))).toThrow(/ended/)
+  })
+})
