@@ -35,6 +35,8 @@ npx patch-package ssh2 --exclude 'package\.json$|/build/' >/dev/null
 # packets straight from its packet handler and writes its packets straight into the channel while
 # nothing is queued there, instead of through the channel's Duplex stream; a relay copying between
 # channels can do the same (Channel#_fleetctlSink, Channel#_fleetctlWriteNow).
+# Once a key exchange has derived its keys, its shared secret is zeroed and dropped, and its
+# ephemeral curve25519 key pair and closures are let go (they lived as long as the connection).
 # Plain-key behaviour is unchanged. No certificate trust checks here: fleetctl's src/certs does
 # them. Each change carries a "fleetctl:" comment. Regenerate with scripts/ssh2-patch.sh.
 # Proven by test/e2e/ssh2-certs.test.ts against real OpenSSH.

@@ -57,6 +57,25 @@ describe('bulk data through the proxy', () => {
     expect((await proxy.audit()).some((e) => e.event === 'exec' && e.command === `cat > ${remote}`)).toBe(true)
   })
 
+  it('keeps every byte through re-keying on all three legs (RekeyLimit 1M)', async () => {
+    // The host re-keys the proxy's upstream connection; the client re-keys its connections to the proxy.
+    const host = await startFleetHost(dir('rekey-host'), home, 'fleet', ['-o', 'RekeyLimit=1M'])
+    try {
+      const rekeyConfig = writeClientConfig(dir('rekey-client'), home, {hostPort: host.port, proxyPort: proxy.port})
+      writeFileSync(rekeyConfig, `RekeyLimit 1M\n${readFileSync(rekeyConfig, 'utf8')}`)
+      const data = payload.subarray(0, 8 * 1024 * 1024)
+      const remote = join(tmp.path, 'rekey.bin')
+      const up = await runClient('ssh', rekeyConfig, ['-v', 'web1', `cat > ${remote}`], {agent: agent.socket, input: data})
+      expect(up.exitCode, up.stderr.slice(-2000)).toBe(0)
+      expect(sha256(readFileSync(remote))).toBe(sha256(data))
+      // Each of the client's two connections counts its first key exchange and each re-key.
+      expect(up.stderr.match(/SSH2_MSG_NEWKEYS received/g)?.length ?? 0).toBeGreaterThan(4)
+      expect(sha256(await downloadBytes(rekeyConfig, agent.socket, remote))).toBe(sha256(data))
+    } finally {
+      await host.stop()
+    }
+  })
+
   it('scp and sftp put and get files byte-exact; the audit names them', async () => {
     const local = join(dir('files'), 'local.bin')
     const data = randomBytes(3 * 1024 * 1024 + 17)
