@@ -2,9 +2,10 @@
  * `npm run bench`: the proxy against OpenSSH on loopback, interleaved in one run. Bulk (`head -c
  * N /dev/zero` to /dev/null; BENCH_BYTES, default 512M) and one-byte echo under a PTY (BENCH_ECHO
  * round trips), for OpenSSH direct, OpenSSH ProxyJump through a plain sshd, and `ssh -J` through
- * `fleetctl proxy` with recording on. BENCH_RUNS rounds (default 3); medians and ratios printed.
- * First, BENCH_IDLE idle PTY sessions (default 60) are held open through the proxy to report its
- * memory per idle session. BENCH_ONLY=bulk|echo runs one of the two; BENCH_PROXY_NODE_ARGS go
+ * `fleetctl proxy` with recording on. BENCH_RUNS rounds (default 5); medians and ratios printed,
+ * with the spread of the per-round ratios and the proxy's CPU seconds per GB of bulk data.
+ * First, BENCH_IDLE idle PTY sessions (default 60) are held open through the proxy, twice (a
+ * fresh proxy, then a warm one), to report its memory per idle session. BENCH_ONLY=bulk|echo runs one of the two; BENCH_PROXY_NODE_ARGS go
  * to the proxy's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load).
  * Needs the build (`npm run build`), sshd, ssh-agent and python3; run as root for PTYs.
  */
@@ -19,11 +20,22 @@ import {fleetUser, LOGIN, type RunningProxy, startFleetHost, startProxy} from '.
 import {tmpDir} from '../test/helpers/tmp.js'
 
 const BYTES = process.env.BENCH_BYTES ?? '512M'
-const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const ECHOES = Number(process.env.BENCH_ECHO ?? 200)
 const ONLY = process.env.BENCH_ONLY
 const IDLE = Number(process.env.BENCH_IDLE ?? 60)
 const ECHO_DRIVER = fileURLToPath(new URL('echo.py', import.meta.url))
+const FLEETCTL = 'fleetctl proxy (recording on)'
+
+/** CPU seconds (user + system) of a process: its main thread, and all its threads. */
+function cpuSeconds(pid: number): {all: number; main: number} {
+  // Fields 14 and 15 of /proc/.../stat, counted after the command name (which may hold spaces).
+  const ticks = (path: string) => {
+    const fields = readFileSync(path, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  }
+  return {all: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`)}
+}
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -74,20 +86,27 @@ async function main(): Promise<void> {
     const paths: Record<string, string[]> = {
       'OpenSSH direct': ['target'],
       'OpenSSH ProxyJump': ['-J', 'plainjump', 'target'],
-      'fleetctl proxy (recording on)': ['-J', 'fleetproxy', 'target'],
+      [FLEETCTL]: ['-J', 'fleetproxy', 'target'],
     }
     const env = {SSH_AUTH_SOCK: agent.socket, HOME: process.env.HOME, TERM: 'xterm'}
     // First, while the proxy's heap holds no garbage from the bulk runs.
-    const idle = IDLE > 0 ? await idleSessionMemory(proxy, IDLE, ['-F', config, '-tt', ...paths['fleetctl proxy (recording on)']!], env) : undefined
+    const idle = IDLE > 0 ? await idleSessionMemory(proxy, IDLE, ['-F', config, '-tt', ...paths[FLEETCTL]!], env) : undefined
     const bulk: Record<string, number[]> = {}
     const echo: Record<string, number[]> = {}
+    /** CPU seconds the proxy spent in each bulk run: its event-loop thread, and all its threads. */
+    const proxyCpu: {all: number; main: number}[] = []
     for (let run = 0; run < RUNS; run++) {
       for (const [name, args] of Object.entries(paths)) {
         if (ONLY !== 'echo') {
+          const cpuBefore = cpuSeconds(proxy.pid)
           const start = process.hrtime.bigint()
           const result = await execa('ssh', ['-F', config, ...args, `head -c ${BYTES} /dev/zero`], {env, stdin: 'ignore', stdout: 'ignore', reject: false})
           if (result.exitCode !== 0) throw new Error(`${name}: bulk failed: ${result.stderr}`)
           ;(bulk[name] ??= []).push(Number(process.hrtime.bigint() - start) / 1e9)
+          if (name === FLEETCTL) {
+            const cpuAfter = cpuSeconds(proxy.pid)
+            proxyCpu.push({all: cpuAfter.all - cpuBefore.all, main: cpuAfter.main - cpuBefore.main})
+          }
         }
         if (ONLY !== 'bulk') {
           const {stdout} = await execa('python3', [ECHO_DRIVER, String(ECHOES), '--', 'ssh', '-F', config, '-tt', ...args], {env, stdin: 'ignore'})
@@ -105,6 +124,10 @@ async function main(): Promise<void> {
       p50: echo[name] ? median(echo[name]) : Number.NaN,
     }))
     const base = rows.find((row) => row.name === baseline)!
+    // Each round runs every path back to back, so a round's ratio is less exposed to the machine's drift.
+    const perRound = (values: Record<string, number[]>, invert: boolean) =>
+      (values[FLEETCTL] ?? []).map((value, i) => (invert ? values[baseline]![i]! / value : value / values[baseline]![i]!)).sort((a, b) => a - b)
+    const spread = (ratios: number[]) => (ratios.length > 0 ? `${ratios[0]!.toFixed(2)}-${ratios.at(-1)!.toFixed(2)}×` : 'n/a')
     console.log(`bulk: head -c ${BYTES} /dev/zero, ${RUNS} interleaved runs; echo: ${ECHOES} one-byte round trips under a PTY, median of per-run p50`)
     console.log('path                              bulk MB/s   vs ProxyJump   echo p50 ms   vs ProxyJump')
     for (const row of rows) {
@@ -112,10 +135,19 @@ async function main(): Promise<void> {
         `${row.name.padEnd(34)}${row.mbps.toFixed(1).padStart(9)}   ${(row.mbps / base.mbps).toFixed(2).padStart(11)}×   ${row.p50.toFixed(3).padStart(11)}   ${(row.p50 / base.p50).toFixed(2).padStart(11)}×`,
       )
     }
-    if (idle) {
+    console.log(`fleetctl vs ProxyJump, per round (min-max): bulk ${spread(perRound(bulk, true))}, echo p50 ${spread(perRound(echo, false))}`)
+    if (proxyCpu.length > 0) {
+      const gb = bytes / 1e9
       console.log(
-        `proxy memory per idle session (\`ssh -tt -J\` shells, recording on, after a full GC): ${idle.rssPerSession.toFixed(3)} MB RSS,` +
-          ` ${idle.livePerSession.toFixed(3)} MB heap + buffers (RSS ${idle.before.rss.toFixed(1)} MB with ${Math.floor(IDLE / 2)} sessions, ${idle.after.rss.toFixed(1)} MB with ${IDLE})`,
+        `proxy CPU per GB of bulk (median): ${(median(proxyCpu.map((c) => c.main)) / gb).toFixed(2)} s on its event loop, ${(median(proxyCpu.map((c) => c.all)) / gb).toFixed(2)} s in all threads (hashing, GC)`,
+      )
+    }
+    if (idle) {
+      const {cold, warm} = idle
+      console.log(
+        `proxy memory per idle session (\`ssh -tt -J\` shells, recording on, after a full GC): ${warm.livePerSession.toFixed(3)} MB heap + buffers` +
+          ` (warm; cold ${cold.livePerSession.toFixed(3)}); RSS growth over a fresh proxy's first ${IDLE} sessions ${cold.rssPerSession.toFixed(3)} MB per session` +
+          ` (RSS ${cold.before.rss.toFixed(1)} MB with ${Math.floor(IDLE / 2)} sessions, ${cold.after.rss.toFixed(1)} MB with ${IDLE})`,
       )
     }
     const listening = proxy.events().find((e) => e.event === 'proxy.listening')
@@ -145,10 +177,37 @@ async function memoryAfterGc(proxy: RunningProxy): Promise<MemorySample> {
 
 /**
  * The proxy's memory per idle PTY session: memory after a full GC with `count` sessions open,
- * less with half as many, per added session (the first half absorbs one-time growth such as code
- * compiled on first use). Sessions open a few at a time, so no startup limit drops any.
+ * less with half as many, per added session. Twice: on the fresh proxy ("cold", where the RSS
+ * growth includes one-time costs such as code compiled on first use and the allocator's arenas),
+ * then after those sessions closed ("warm", a proxy that has served sessions before; its RSS
+ * barely moves, as freed memory is reused, so the warm figure is heap + buffers). Sessions open
+ * a few at a time, so no startup limit drops any.
  */
 async function idleSessionMemory(proxy: RunningProxy, count: number, sshArgs: string[], env: Record<string, string | undefined>) {
+  const round = async () => {
+    let figures: {after: MemorySample; before: MemorySample; livePerSession: number; rssPerSession: number} | undefined
+    await openIdleSessions(proxy, count, sshArgs, env, async (openUpTo) => {
+      const half = Math.floor(count / 2)
+      const before = await openUpTo(half)
+      const after = await openUpTo(count)
+      const added = count - half
+      figures = {before, after, rssPerSession: (after.rss - before.rss) / added, livePerSession: (after.live - before.live) / added}
+    })
+    return figures!
+  }
+  const cold = await round()
+  const warm = await round()
+  return {cold, warm}
+}
+
+/** Holds `ssh` sessions open while `measure` opens them up to a count and samples the proxy's memory; then ends them all. */
+async function openIdleSessions(
+  proxy: RunningProxy,
+  count: number,
+  sshArgs: string[],
+  env: Record<string, string | undefined>,
+  measure: (openUpTo: (total: number) => Promise<MemorySample>) => Promise<void>,
+): Promise<void> {
   const started = () => proxy.events().filter((e) => e.event === 'session.start').length
   const already = started()
   const clients: ResultPromise[] = []
@@ -163,11 +222,7 @@ async function idleSessionMemory(proxy: RunningProxy, count: number, sshArgs: st
     return memoryAfterGc(proxy)
   }
   try {
-    const half = Math.floor(count / 2)
-    const before = await openUpTo(half)
-    const after = await openUpTo(count)
-    const added = count - half
-    return {before, after, rssPerSession: (after.rss - before.rss) / added, livePerSession: (after.live - before.live) / added}
+    await measure(openUpTo)
   } finally {
     for (const client of clients) client.kill()
     await Promise.all(clients)

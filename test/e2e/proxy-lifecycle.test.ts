@@ -8,6 +8,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {type Agent, startAgent} from '../helpers/agent.js'
+import {FLEETCTL_BIN} from '../helpers/fleetctl.js'
+import {startDaemon} from '../helpers/processes.js'
 import {asciinemaCat, fleetUser, runClient, runPtySession, type RunningProxy, startFleetHost, startProxy, writeClientConfig} from '../helpers/proxy.js'
 import type {Sshd} from '../helpers/sshd.js'
 import {tmpDir} from '../helpers/tmp.js'
@@ -35,6 +37,22 @@ describe('proxy lifecycle', () => {
   afterAll(async () => {
     await Promise.all(stops.map((stop) => stop()))
     tmp.remove()
+  })
+
+  it('starts the way the README runs it (./bin/run.js, through its #! line), with the collector on the main thread', async () => {
+    const daemon = await startDaemon(FLEETCTL_BIN, ['proxy', 'start', '--listen', '127.0.0.1:0', '--web-listen', '127.0.0.1:0'], {
+      env: {...process.env, FLEETCTL_HOME: home, NO_COLOR: '1'},
+      ready: (output) => output.includes('"event":"proxy.listening"'),
+      what: './bin/run.js proxy start',
+    })
+    try {
+      // env -S execs node in place: the proxy's own command line carries the flag.
+      const argv = readFileSync(`/proc/${daemon.pid}/cmdline`, 'utf8').split('\0')
+      expect(argv[0]).toMatch(/node$/)
+      expect(argv).toContain('--single-threaded-gc')
+    } finally {
+      await daemon.stop()
+    }
   })
 
   it('SIGKILL during an interactive session leaves a recording asciinema reads, up to about a second before', async () => {

@@ -1,3 +1,4 @@
+import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
 import {execa, type Options} from 'execa'
@@ -5,6 +6,9 @@ import {execa, type Options} from 'execa'
 import {type CommandResult, commandResult} from './processes.js'
 
 export const FLEETCTL_BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+
+/** The node flags bin/run.js's `#!/usr/bin/env -S node ...` line gives, for starting it with another node binary. */
+export const FLEETCTL_NODE_FLAGS = (/^#!\/usr\/bin\/env -S node(.*)$/m.exec(readFileSync(FLEETCTL_BIN, 'utf8'))?.[1] ?? '').split(' ').filter(Boolean)
 
 /**
  * Runs the built CLI (`npm run build` first) as a user would, with its own state directory.

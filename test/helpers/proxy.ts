@@ -12,7 +12,7 @@ import {execa, type Options} from 'execa'
 import {formatCAExport} from '../../src/ca/export.js'
 import {issueCredentials} from '../../src/ca/credentials.js'
 import {parsePublicKey} from '../../src/certs/index.js'
-import {FLEETCTL_BIN} from './fleetctl.js'
+import {FLEETCTL_BIN, FLEETCTL_NODE_FLAGS} from './fleetctl.js'
 import {type CommandResult, commandResult, type Daemon, startDaemon} from './processes.js'
 import {keygen, type KeyPair, signCertificate} from './ssh-keygen.js'
 import {type Sshd, startSshd} from './sshd.js'
@@ -43,7 +43,7 @@ export interface RunningProxy extends Daemon {
  * `nodeArgs` go to node itself (the bench profiles the proxy with `--cpu-prof`).
  */
 export async function startProxy(home: string, args: string[] = [], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<RunningProxy> {
-  const daemon = await startDaemon(process.execPath, [...nodeArgs, FLEETCTL_BIN, 'proxy', 'start', '--listen', '127.0.0.1:0', '--web-listen', '127.0.0.1:0', ...args], {
+  const daemon = await startDaemon(process.execPath, [...FLEETCTL_NODE_FLAGS, ...nodeArgs, FLEETCTL_BIN, 'proxy', 'start', '--listen', '127.0.0.1:0', '--web-listen', '127.0.0.1:0', ...args], {
     env: {...process.env, ...env, FLEETCTL_HOME: home, NO_COLOR: '1'},
     ready: (output) => output.includes('"event":"proxy.listening"'),
     timeoutMs: 20_000,
