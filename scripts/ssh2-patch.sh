@@ -28,7 +28,8 @@ npx patch-package ssh2 --exclude 'package\.json$|/build/' >/dev/null
 # `channelPacketSize` option (server config, client config) caps channel data payloads both ways,
 # so a connection tunnelled inside another channel sends packets that fit in one of its packets;
 # packet padding comes from a pooled CSPRNG buffer instead of one randomFillSync() per packet;
-# the packets written to a socket in one tick leave in one writev() (cork until nextTick).
+# the packets written to a socket in one tick leave in one writev() (cork until nextTick), except a
+# small packet on a socket with nothing queued, which leaves at once (keystrokes and their echo).
 # Data packets are carved from a per-cipher arena that starts over once the socket (or channel)
 # has taken everything written (a `writeDrained` Protocol option), instead of one allocation each.
 # For latency: a connection served inside an ssh2 channel (injectSocket) takes that channel's data
