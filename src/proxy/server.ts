@@ -79,6 +79,8 @@ export class ProxyServer {
       recordings: statePaths(config.home).recordings,
       audit_log: statePaths(config.home).auditLog,
       native_crypto: nativeCryptoLoaded(),
+      // bin/run.js's #! line sets it; `node bin/run.js` without the flag runs slower under bulk load.
+      single_threaded_gc: process.execArgv.includes('--single-threaded-gc'),
     })
     if (!config.checksHostKeys) log.warn('proxy.host_checks_off', {msg: 'proxy_checks_host_keys is off: hosts without a fleet host certificate are accepted (a warning is logged for each)'})
     if (!nativeCryptoLoaded()) log.warn('proxy.native_crypto_missing', {msg: "ssh2's native crypto binding did not load; ciphers run in JavaScript and bulk transfers are slower"})

@@ -50,6 +50,7 @@ describe('proxy lifecycle', () => {
       const argv = readFileSync(`/proc/${daemon.pid}/cmdline`, 'utf8').split('\0')
       expect(argv[0]).toMatch(/node$/)
       expect(argv).toContain('--single-threaded-gc')
+      expect(daemon.output()).toContain('"single_threaded_gc":true')
     } finally {
       await daemon.stop()
     }
