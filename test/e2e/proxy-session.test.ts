@@ -2,14 +2,20 @@
  * `fleetctl proxy start` end to end with real OpenSSH: interactive PTY sessions through `ssh -J`
  * (recorded, played back by asciinema), where the agent comes from, exit codes and streams.
  */
+import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
+import type {Duplex} from 'node:stream'
+
+import {execa} from 'execa'
+import ssh2 from 'ssh2'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {type Agent, startAgent} from '../helpers/agent.js'
 import {issueCredentials} from '../../src/ca/credentials.js'
 import {parsePublicKey} from '../../src/certs/index.js'
+import {CERT_HOST_KEY_ALGORITHMS} from '../../src/ssh/algorithms.js'
 import {certificateTrust, certifiedHostKeys, checkUserCertificate} from '../../src/ssh/index.js'
 import {asciinemaCat, fleetUser, HOST_NAME, runClient, runPtySession, type RunningProxy, startFleetHost, startProxy, writeClientConfig} from '../helpers/proxy.js'
 import {keygen} from '../helpers/ssh-keygen.js'
@@ -133,6 +139,53 @@ describe('proxy sessions through ssh -J', () => {
       }
     } finally {
       await quick.close()
+    }
+  })
+
+  it('passes a signal request on to the host (from an ssh2 client: OpenSSH\'s ssh cannot send one)', async () => {
+    // sshd honours "signal" only under privilege separation, which it skips for root: a real account.
+    const account = `fleetsig${randomBytes(3).toString('hex')}`
+    await execa('useradd', ['-M', '-d', '/nonexistent', '-s', '/bin/sh', account])
+    // A locked password field ("!") makes sshd refuse even key logins without PAM; "*" only disables passwords.
+    await execa('usermod', ['-p', '*', account])
+    const own = await startAgent(dir('agent-signal'))
+    // ssh -J, done by hand: a jump connection to the proxy, a direct-tcpip channel, SSH inside it.
+    const connect = (config: Record<string, unknown>) =>
+      new Promise<InstanceType<typeof ssh2.Client>>((resolve, reject) => {
+        const client = new ssh2.Client()
+        client.once('ready', () => resolve(client)).once('error', reject)
+        const options = {username: account, agent: own.socket, agentForward: true, hostVerifier: () => true, readyTimeout: 20_000}
+        client.connect({...options, algorithms: {serverHostKey: CERT_HOST_KEY_ALGORITHMS}, ...config} as never)
+      })
+    try {
+      await own.add(await fleetUser(dir('user-signal'), home, 'carol', {principals: [account]}))
+      const outer = await connect({host: '127.0.0.1', port: proxy.port})
+      try {
+        const tunnel = await new Promise<Duplex>((resolve, reject) =>
+          outer.forwardOut('127.0.0.1', 0, '127.0.0.1', sshd.port, (err, stream) => (err ? reject(err) : resolve(stream))),
+        )
+        const inner = await connect({sock: tunnel})
+        const exit = await new Promise<unknown[]>((resolve, reject) => {
+          inner.exec('echo started; exec sleep 30', {agentForward: true} as never, (err, channel) => {
+            if (err) return reject(err)
+            channel.on('exit', (...args: unknown[]) => resolve(args))
+            channel.on('data', (data: Buffer) => {
+              if (data.toString().includes('started')) channel.signal('TERM')
+            })
+            channel.stderr.resume()
+          })
+        })
+        inner.end()
+        // ssh2 reports an exit signal as (null, 'SIG<name>', core dumped, message).
+        expect(exit.slice(0, 2)).toEqual([null, 'SIGTERM'])
+        const audit = await proxy.audit()
+        expect(audit.find((e) => e.event === 'session.end' && e.login === account)).toMatchObject({user: 'carol', exitSignal: 'SIGTERM'})
+      } finally {
+        outer.end()
+      }
+    } finally {
+      await own.stop()
+      await execa('userdel', [account], {reject: false})
     }
   })
 
