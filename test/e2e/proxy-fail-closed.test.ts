@@ -8,31 +8,27 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {type Agent, startAgent} from '../helpers/agent.js'
+import type {Agent} from '../helpers/agent.js'
 import {fleetctl, FLEETCTL_BIN} from '../helpers/fleetctl.js'
-import {fleetUser, runClient, type RunningProxy, startFleetHost, startProxy, writeClientConfig} from '../helpers/proxy.js'
-import type {Sshd} from '../helpers/sshd.js'
+import {type ProxyFleet, runClient, type RunningProxy, startProxyFleet} from '../helpers/proxy.js'
 import {tmpDir} from '../helpers/tmp.js'
 
 describe('the proxy fails closed when recordings cannot be written', () => {
   const tmp = tmpDir('fleetctl-proxy-fail-closed-')
   const home = join(tmp.path, 'home')
+  let fleet: ProxyFleet
   let proxy: RunningProxy
-  let sshd: Sshd
   let agent: Agent
   let config: string
   const dir = tmp.dir
 
   beforeAll(async () => {
-    proxy = await startProxy(home)
-    sshd = await startFleetHost(dir('host'), home)
-    agent = await startAgent(dir('agent'))
-    await agent.add(await fleetUser(dir('user'), home, 'alice'))
-    config = writeClientConfig(dir('client'), home, {hostPort: sshd.port, proxyPort: proxy.port})
+    fleet = await startProxyFleet(dir, home, 'alice')
+    ;({agent, config, proxy} = fleet)
   })
 
   afterAll(async () => {
-    await Promise.all([proxy?.stop(), sshd?.stop(), agent?.stop()])
+    await fleet?.stop()
     tmp.remove()
   })
 

@@ -17,7 +17,7 @@ import {issueCredentials} from '../../src/ca/credentials.js'
 import {parsePublicKey} from '../../src/certs/index.js'
 import {CERT_HOST_KEY_ALGORITHMS} from '../../src/ssh/algorithms.js'
 import {certificateTrust, certifiedHostKeys, checkUserCertificate} from '../../src/ssh/index.js'
-import {asciinemaCat, fleetUser, HOST_NAME, runClient, runPtySession, type RunningProxy, startFleetHost, startProxy, writeClientConfig} from '../helpers/proxy.js'
+import {asciinemaCat, fleetUser, HOST_NAME, type ProxyFleet, runClient, runPtySession, type RunningProxy, startProxyFleet, writeClientConfig} from '../helpers/proxy.js'
 import {keygen} from '../helpers/ssh-keygen.js'
 import {startTestServer} from '../helpers/ssh2-server.js'
 import type {Sshd} from '../helpers/sshd.js'
@@ -26,6 +26,7 @@ import {tmpDir} from '../helpers/tmp.js'
 describe('proxy sessions through ssh -J', () => {
   const tmp = tmpDir('fleetctl-proxy-session-')
   const home = join(tmp.path, 'home')
+  let fleet: ProxyFleet
   let proxy: RunningProxy
   let sshd: Sshd
   let agent: Agent
@@ -33,15 +34,12 @@ describe('proxy sessions through ssh -J', () => {
   const dir = tmp.dir
 
   beforeAll(async () => {
-    proxy = await startProxy(home)
-    sshd = await startFleetHost(dir('host'), home)
-    agent = await startAgent(dir('agent'))
-    await agent.add(await fleetUser(dir('user'), home, 'alice'))
-    config = writeClientConfig(dir('client'), home, {hostPort: sshd.port, proxyPort: proxy.port})
+    fleet = await startProxyFleet(dir, home, 'alice')
+    ;({agent, config, proxy, sshd} = fleet)
   })
 
   afterAll(async () => {
-    await Promise.all([proxy?.stop(), sshd?.stop(), agent?.stop()])
+    await fleet?.stop()
     tmp.remove()
   })
 

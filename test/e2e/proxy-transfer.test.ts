@@ -8,9 +8,8 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {type Agent, startAgent} from '../helpers/agent.js'
-import {fleetUser, runClient, type RunningProxy, startFleetHost, startProxy, writeClientConfig} from '../helpers/proxy.js'
-import type {Sshd} from '../helpers/sshd.js'
+import type {Agent} from '../helpers/agent.js'
+import {type ProxyFleet, runClient, type RunningProxy, startFleetHost, startProxyFleet, writeClientConfig} from '../helpers/proxy.js'
 import {tmpDir} from '../helpers/tmp.js'
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
@@ -18,24 +17,21 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 describe('bulk data through the proxy', () => {
   const tmp = tmpDir('fleetctl-proxy-transfer-')
   const home = join(tmp.path, 'home')
+  let fleet: ProxyFleet
   let proxy: RunningProxy
-  let sshd: Sshd
   let agent: Agent
   let config: string
   let payload: Buffer
   const dir = tmp.dir
 
   beforeAll(async () => {
-    proxy = await startProxy(home)
-    sshd = await startFleetHost(dir('host'), home)
-    agent = await startAgent(dir('agent'))
-    await agent.add(await fleetUser(dir('user'), home, 'bob'))
-    config = writeClientConfig(dir('client'), home, {hostPort: sshd.port, proxyPort: proxy.port})
+    fleet = await startProxyFleet(dir, home, 'bob')
+    ;({agent, config, proxy} = fleet)
     payload = randomBytes(50 * 1024 * 1024)
   })
 
   afterAll(async () => {
-    await Promise.all([proxy?.stop(), sshd?.stop(), agent?.stop()])
+    await fleet?.stop()
     tmp.remove()
   })
 

@@ -12,6 +12,7 @@ import {execa, type Options} from 'execa'
 import {formatCAExport} from '../../src/ca/export.js'
 import {issueCredentials} from '../../src/ca/credentials.js'
 import {parsePublicKey} from '../../src/certs/index.js'
+import {type Agent, startAgent} from './agent.js'
 import {FLEETCTL_BIN, FLEETCTL_NODE_FLAGS} from './fleetctl.js'
 import {type CommandResult, commandResult, type Daemon, startDaemon} from './processes.js'
 import {keygen, type KeyPair, signCertificate} from './ssh-keygen.js'
@@ -104,6 +105,29 @@ export async function startProxy(home: string, args: string[] = [], env: Record<
       }
     },
   })
+}
+
+/** What most proxy tests start with: the proxy, one fleet host, a user's agent and a client config. */
+export interface ProxyFleet {
+  agent: Agent
+  /** The ssh_config from writeClientConfig: `proxy`, `web1` (the host through the proxy), `web1s`. */
+  config: string
+  proxy: RunningProxy
+  sshd: Sshd
+  stop(): Promise<void>
+}
+
+/**
+ * Starts the proxy on `home` (its first start makes the CAs), a fleet host, and an agent holding
+ * `user`'s certificate (for the login LOGIN), with folders from `dir`.
+ */
+export async function startProxyFleet(dir: (name: string) => string, home: string, user: string): Promise<ProxyFleet> {
+  const proxy = await startProxy(home)
+  const sshd = await startFleetHost(dir('host'), home)
+  const agent = await startAgent(dir('agent'))
+  await agent.add(await fleetUser(dir('user'), home, user))
+  const config = writeClientConfig(dir('client'), home, {hostPort: sshd.port, proxyPort: proxy.port})
+  return {agent, config, proxy, sshd, stop: async () => void (await Promise.all([proxy.stop(), sshd.stop(), agent.stop()]))}
 }
 
 export type HostCertKind = 'fleet' | 'none' | 'other-ca' | 'other-name'
