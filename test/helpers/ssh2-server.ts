@@ -2,7 +2,7 @@
  * An in-process ssh2 Server for tests: host keys as given, publickey auth decided by the test,
  * exec requests answered by the test. Listens on a free loopback port.
  */
-import type {AddressInfo} from 'node:net'
+import type {AddressInfo, Socket} from 'node:net'
 
 import ssh2 from 'ssh2'
 import type {Connection, PublicKeyAuthContext, ServerChannel, ServerConfig} from 'ssh2'
@@ -24,7 +24,7 @@ export interface TestServerOptions {
   onExec?(command: string, channel: ServerChannel, connection: Connection): Promise<number>
   /**
    * Answer an exec request at once instead: the request's reply, the output and the exit status
-   * leave in the same tick, so in one socket write (the patched ssh2 batches a tick's packets).
+   * leave in one socket write (the socket is corked while they are queued).
    */
   answerAtOnce?(command: string): {code: number; stdout: string}
 }
@@ -67,14 +67,18 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
         const session = acceptSession()
         session.on('auth-agent', (accept) => accept?.())
         session.on('exec', (accept, _reject, info) => {
-          const channel = accept()
           if (options.answerAtOnce) {
+            const socket = (connection as unknown as {_sock: Socket})._sock
+            socket.cork()
             const {code, stdout} = options.answerAtOnce(info.command)
+            const channel = accept()
             channel.write(stdout)
             channel.exit(code)
             channel.end()
+            process.nextTick(() => socket.uncork())
             return
           }
+          const channel = accept()
           const run = options.onExec ? options.onExec(info.command, channel, connection) : Promise.resolve(0)
           run
             .catch((err: Error) => {
