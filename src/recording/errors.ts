@@ -31,3 +31,16 @@ export function recordingError(phase: 'start' | 'write', path: string, cause: un
     ],
   })
 }
+
+/**
+ * The sha256 of a session's streams could not be computed (the proxy's hashing thread stopped):
+ * the audit would lack the digests, so the recording has failed like a failed write.
+ */
+export function digestError(cause: unknown): FleetError {
+  return new FleetError(`computing the sha256 of the session's streams failed: ${(cause as Error)?.message ?? String(cause)}`, {
+    cause,
+    code: 'recording_failed',
+    exit: 'failure',
+    suggestions: ["Restart the proxy (fleetctl proxy start); if it happens again, report the proxy's recording.failed log line."],
+  })
+}

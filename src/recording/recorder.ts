@@ -3,7 +3,7 @@ import {performance} from 'node:perf_hooks'
 import type {FleetError} from '../base/errors.js'
 import type {AppendFile} from './append-file.js'
 import {AsciicastEncoder, type EncoderOptions} from './asciicast.js'
-import {recordingError} from './errors.js'
+import {digestError, recordingError} from './errors.js'
 import type {IndexEnd, StreamCounts, StreamDigests} from './index-file.js'
 import {STREAM_NAMES, type StreamName} from './paths.js'
 import {type Sha256Stream, sha256Stream} from './sha256-thread.js'
@@ -138,7 +138,7 @@ abstract class Recorder {
         this.inflight -= bytes
         this.caughtUp()
       },
-      (error: unknown) => this.fail(sink.path, error),
+      (error: unknown) => this.fail(recordingError('write', sink.path, error)),
     )
     this.writes = Promise.all([this.writes, done]).then(() => {})
     return done
@@ -150,9 +150,10 @@ abstract class Recorder {
     for (const resolve of waiting) resolve()
   }
 
-  protected fail(path: string, cause: unknown): void {
+  /** Stops the recording, once: later data is dropped and the proxy is told to end the session. */
+  protected fail(failure: FleetError): void {
     if (this.failure) return
-    this.failure = recordingError('write', path, cause)
+    this.failure = failure
     clearInterval(this.timer)
     this.wake()
     this.hooks.onError(this.failure)
@@ -167,7 +168,7 @@ abstract class Recorder {
       try {
         if (!this.failure) await sink.sync()
       } catch (error) {
-        this.fail(sink.path, error)
+        this.fail(recordingError('write', sink.path, error))
       }
 
       await sink.close().catch(() => {})
@@ -185,7 +186,7 @@ abstract class Recorder {
       const sha256 = await this.digests()
       if (sha256) summary.sha256 = sha256
     } catch (error) {
-      this.fail('sha256', error)
+      this.fail(digestError(error))
     }
     await this.writeIndexEnd(this.failure ? {...summary, error: this.failure.message} : summary)
     return this.failure ? {...summary, error: this.failure} : summary
@@ -224,7 +225,7 @@ export class PtyRecorder extends Recorder {
     this.encoder.output(chunk, this.now())
     // Bulk output is written in 1 MiB pieces as it comes, not in one lump per flush interval.
     if (this.encoder.bufferedBytes >= BATCH_BYTES) this.takeBuffered()
-    return this.pressure < this.highWaterMark
+    return this.keepingUp()
   }
 
   input(chunk: Buffer): void {
@@ -354,7 +355,7 @@ export class StreamRecorder extends Recorder {
       this.taps[stream].update(chunk)
     } catch (error) {
       // The hashing thread is gone: the audit would lack the digest, so the recording has failed.
-      this.fail('sha256', error)
+      this.fail(digestError(error))
       return true
     }
     return this.keepingUp()

@@ -18,13 +18,11 @@ const MAX_RECORD = 64 * 1024
  * Control words: where the main thread writes and where the worker reads (both in [0, 2 * RING):
  * a position past RING is the same byte one lap later, which tells a full ring from an empty
  * one), whether the main thread waits for room, whether the worker sleeps for want of bytes, and
- * a word that stays 0 for the worker's naps. The worker's copy of this code uses the numbers.
+ * a word that stays 0 for the worker's naps. The worker gets them in its workerData.
  */
-const WRITE = 0
-const READ = 1
-const WAITING = 2
-const SLEEPING = 3
-const WORDS = 5
+const WORD = {WRITE: 0, READ: 1, WAITING: 2, SLEEPING: 3, NAP: 4} as const
+const {WRITE, READ, WAITING, SLEEPING} = WORD
+const WORDS = Object.keys(WORD).length
 
 const align8 = (n: number) => (n + 7) & ~7
 
@@ -34,20 +32,20 @@ function hashingThread(): void {
   const {createHash} = require('node:crypto') as typeof import('node:crypto')
   const {parentPort, workerData} = require('node:worker_threads') as typeof import('node:worker_threads')
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const {control, ring, size} = workerData as {control: SharedArrayBuffer; ring: SharedArrayBuffer; size: number}
+  const {control, ring, size, word} = workerData as {control: SharedArrayBuffer; ring: SharedArrayBuffer; size: number; word: typeof WORD}
   const words = new Int32Array(control)
   const bytes = new Uint8Array(ring)
   const view = new DataView(ring)
   const hashes = new Map<number, import('node:crypto').Hash>()
-  let read = Atomics.load(words, 1)
+  let read = Atomics.load(words, word.READ)
   for (;;) {
-    const write = Atomics.load(words, 0)
+    const write = Atomics.load(words, word.WRITE)
     if (write === read) {
       // Says it sleeps before it looks at the write position again (in Atomics.wait), so a writer
       // that sees 0 here has published before that look, and the worker does not sleep on it.
-      Atomics.store(words, 3, 1)
-      Atomics.wait(words, 0, read)
-      Atomics.store(words, 3, 0)
+      Atomics.store(words, word.SLEEPING, 1)
+      Atomics.wait(words, word.WRITE, read)
+      Atomics.store(words, word.SLEEPING, 0)
       continue
     }
     while (read !== write) {
@@ -68,12 +66,12 @@ function hashingThread(): void {
         read += 8 + ((length + 7) & ~7)
       }
       read %= 2 * size
-      Atomics.store(words, 1, read)
+      Atomics.store(words, word.READ, read)
     }
-    if (Atomics.exchange(words, 2, 0) === 1) parentPort!.postMessage({room: true})
+    if (Atomics.exchange(words, word.WAITING, 0) === 1) parentPort!.postMessage({room: true})
     // A nap lets the next bytes gather: the main thread never wakes a worker that is busy (a
     // wake-up costs it a context switch), so while bytes flow the worker looks every millisecond.
-    Atomics.wait(words, 4, 0, 1)
+    Atomics.wait(words, word.NAP, 0, 1)
   }
 }
 
@@ -116,7 +114,7 @@ class HashingThread {
     this.worker = new Worker(`(${hashingThread.toString()})()`, {
       eval: true,
       name: 'fleetctl sha256',
-      workerData: {control: this.control, ring: this.ring, size: RING},
+      workerData: {control: this.control, ring: this.ring, size: RING, word: WORD},
     })
     // Only a digest being waited for keeps the process alive.
     this.worker.unref()
