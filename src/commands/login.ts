@@ -4,6 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {FleetCommand} from '../base/command.js'
 import {FleetError} from '../base/errors.js'
+import {commaList} from '../base/list.js'
 import {caKeySpec} from '../ca/store.js'
 import {parseDuration} from '../certs/index.js'
 import {login, type LoginResult} from '../login/login.js'
@@ -43,7 +44,7 @@ use with IdentityFile and CertificateFile.`
       home: this.home,
       keySpec: caKeySpec(flags['key-type']),
       noAgent: flags['no-agent'],
-      principals: (flags.principals ?? '').split(',').map((p) => p.trim()).filter(Boolean),
+      principals: commaList(flags.principals),
       ttlSeconds,
       user: flags.user,
     })

@@ -1,6 +1,7 @@
 import {hostname} from 'node:os'
 
 import {FleetError} from '../base/errors.js'
+import {commaList} from '../base/list.js'
 
 /** Where to listen: `host:port`, `[v6]:port` or `:port` (all addresses). */
 export interface ListenAddress {
@@ -109,7 +110,7 @@ function cipherPolicy(value: unknown): 'compatible' | 'fast' {
 
 function stringList(value: unknown): string[] {
   if (value === undefined || value === null) return []
-  return (Array.isArray(value) ? value : String(value).split(',')).map((v) => String(v).trim()).filter(Boolean)
+  return Array.isArray(value) ? value.map((v) => String(v).trim()).filter(Boolean) : commaList(String(value))
 }
 
 /**

@@ -1,6 +1,7 @@
 import {randomUUID} from 'node:crypto'
 import {BlockList, isIP} from 'node:net'
 
+import {commaList} from '../base/list.js'
 import type {Certificate} from '../certs/index.js'
 import type {CertificateTrust} from '../ssh/index.js'
 import type {ProxyConfig} from './config.js'
@@ -100,7 +101,7 @@ export function sourceAddressAllows(list: string, ip: string): boolean {
   const address = ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip
   const family = isIP(address) === 6 ? 'ipv6' : 'ipv4'
   const blocks = new BlockList()
-  for (const entry of list.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of commaList(list)) {
     const [net, bits] = entry.split('/')
     const type = isIP(net!) === 6 ? 'ipv6' : isIP(net!) === 4 ? 'ipv4' : undefined
     if (!type) continue

@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 
 import {FleetError} from '../base/errors.js'
+import {commaList} from '../base/list.js'
 import {formatCAExport} from '../ca/export.js'
 import {exists} from '../state/files.js'
 import type {ProxyServices} from './context.js'
@@ -62,7 +63,7 @@ export function createWebServer(services: ProxyServices, tls: {cert: Buffer; key
         const text = formatCAExport({
           cluster: identity.cluster,
           format: 'cert-authority',
-          hostPatterns: (url.searchParams.get('hosts') ?? '*').split(',').filter(Boolean),
+          hostPatterns: commaList(url.searchParams.get('hosts') ?? '*'),
           publicKey: type === 'user' ? identity.userCAKey : identity.hostCAKey,
           type,
         })

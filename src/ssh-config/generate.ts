@@ -2,6 +2,7 @@ import {homedir, hostname} from 'node:os'
 import {join} from 'node:path'
 
 import {FleetError} from '../base/errors.js'
+import {commaList} from '../base/list.js'
 import {formatCAExport} from '../ca/export.js'
 import {loadCAPublicKey} from '../ca/store.js'
 import {readConfig} from '../state/config.js'
@@ -44,7 +45,7 @@ export async function generateSshConfig(options: GenerateOptions): Promise<Gener
     throw new FleetError(`--proxy: ${(error as Error).message}`, {code: 'bad_proxy', exit: 'usage'})
   }
 
-  const hostPatterns = (options.hosts ?? (config.ssh_hosts as string | undefined) ?? `*.${hostCA.cluster}`).split(',').map((h) => h.trim()).filter(Boolean)
+  const hostPatterns = commaList(options.hosts ?? (config.ssh_hosts as string | undefined) ?? `*.${hostCA.cluster}`)
   const knownHostsFile = join(statePaths(options.home).home, 'known_hosts')
   let block: string
   try {

@@ -2,11 +2,10 @@ import {Flags} from '@oclif/core'
 
 import {FleetCommand} from '../../base/command.js'
 import {FleetError} from '../../base/errors.js'
+import {commaList} from '../../base/list.js'
 import {type CredentialRequest, type IssuedCredentials, issueCredentials} from '../../ca/credentials.js'
 import {caKeySpec} from '../../ca/store.js'
 import {DEFAULT_USER_EXTENSIONS, parseDuration} from '../../certs/index.js'
-
-const list = (value?: string) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)
 
 export default class AuthSign extends FleetCommand<typeof AuthSign> {
   static override summary = 'Issue a host or user certificate from the local CAs.'
@@ -68,7 +67,7 @@ forwarding, user rc) unless --extensions says otherwise.`
       const userOnly = ['force-command', 'extensions', 'critical-option-verify-required'] as const
       const misplaced = userOnly.filter((name) => flags[name])
       if (misplaced.length > 0) throw new FleetError(`--${misplaced[0]} applies to user certificates only`, {code: 'bad_flags', exit: 'usage'})
-      return {hosts: list(flags.host), keyId: flags['key-id'], kind: 'host', ttlSeconds}
+      return {hosts: commaList(flags.host), keyId: flags['key-id'], kind: 'host', ttlSeconds}
     }
 
     const criticalOptions: Record<string, string> = {}
@@ -76,7 +75,7 @@ forwarding, user rc) unless --extensions says otherwise.`
     if (flags['source-address']) criticalOptions['source-address'] = flags['source-address']
     if (flags['critical-option-verify-required']) criticalOptions['verify-required'] = ''
     const extensions =
-      flags.extensions === undefined ? undefined : Object.fromEntries(list(flags.extensions === 'none' ? '' : flags.extensions).map((name) => [name, '']))
-    return {criticalOptions, extensions, keyId: flags['key-id'], kind: 'user', principals: list(flags.principals), ttlSeconds, user: flags.user!}
+      flags.extensions === undefined ? undefined : Object.fromEntries(commaList(flags.extensions === 'none' ? '' : flags.extensions).map((name) => [name, '']))
+    return {criticalOptions, extensions, keyId: flags['key-id'], kind: 'user', principals: commaList(flags.principals), ttlSeconds, user: flags.user!}
   }
 }

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {FleetCommand} from '../../base/command.js'
+import {commaList} from '../../base/list.js'
 import {formatCAExport} from '../../ca/export.js'
 import {loadCertificateAuthority} from '../../ca/store.js'
 import {fingerprint} from '../../certs/index.js'
@@ -35,7 +36,7 @@ known_hosts line. --format public-key prints the bare OpenSSH public key instead
     const text = formatCAExport({
       cluster: ca.cluster,
       format: this.flags.format,
-      hostPatterns: this.flags.hosts.split(',').filter(Boolean),
+      hostPatterns: commaList(this.flags.hosts),
       publicKey: ca.key.publicKey,
       type: this.flags.type,
     })

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {FleetCommand} from '../../base/command.js'
+import {commaList} from '../../base/list.js'
 import {concurrencyFlag, durationFlag, progressStyle, reloadCommandFlag, sshAccess, sshAccessFlags, sshdConfigFlag, sshdConfigPath} from '../../enroll/flags.js'
 import {canPrompt, confirmChanges, confirmHostKey} from '../../enroll/prompts.js'
 import {enrollHosts, renderSummary, type RunReport} from '../../enroll/run.js'
@@ -50,7 +51,7 @@ the diff and changes nothing; a second run reports "unchanged" and changes no by
       settings: {
         home: this.home,
         sshdConfig: sshdConfigPath(flags['sshd-config'], flags.local),
-        principals: (flags.principals ?? '').split(',').map((name) => name.trim()).filter(Boolean),
+        principals: commaList(flags.principals),
         ttlSeconds: durationFlag('ttl', flags.ttl),
         ...(flags['max-startups'] ? {maxStartups: flags['max-startups']} : {}),
         ...(flags['reload-command'] ? {reloadCommand: flags['reload-command']} : {}),
