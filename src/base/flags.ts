@@ -1,6 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {parseSince} from '../audit/query.js'
+import {parseDuration} from '../certs/index.js'
+import {FleetError} from './errors.js'
 
 /** A number flag that must be zero or more (`allowZero`) or more than zero. */
 export const nonNegativeNumber = (options: {allowZero?: boolean}) =>
@@ -14,6 +16,15 @@ export const nonNegativeNumber = (options: {allowZero?: boolean}) =>
       return value
     },
   })
+
+/** The seconds in duration flag `--<name>` (12h, 30d, 1h30m); a usage error naming the flag if it is not one. */
+export function durationFlag(name: string, value: string): number {
+  try {
+    return parseDuration(value)
+  } catch (error) {
+    throw new FleetError(`--${name}: ${(error as Error).message}`, {code: 'bad_duration', exit: 'usage'})
+  }
+}
 
 /** `--since 1h` / `--since 2025-01-31`: the start of a time window. */
 export const since = Flags.custom<Date>({

@@ -3,10 +3,9 @@ import {userInfo} from 'node:os'
 import {Flags} from '@oclif/core'
 
 import {FleetCommand} from '../base/command.js'
-import {FleetError} from '../base/errors.js'
+import {durationFlag} from '../base/flags.js'
 import {commaList} from '../base/list.js'
 import {caKeySpec} from '../ca/store.js'
-import {parseDuration} from '../certs/index.js'
 import {login, type LoginResult} from '../login/login.js'
 
 export default class Login extends FleetCommand<typeof Login> {
@@ -32,12 +31,7 @@ use with IdentityFile and CertificateFile.`
 
   async run(): Promise<LoginResult> {
     const {flags} = this
-    let ttlSeconds: number
-    try {
-      ttlSeconds = parseDuration(flags.ttl)
-    } catch (error) {
-      throw new FleetError(`--ttl: ${(error as Error).message}`, {code: 'bad_ttl', exit: 'usage'})
-    }
+    const ttlSeconds = durationFlag('ttl', flags.ttl)
 
     const result = await login({
       agentSocket: process.env.SSH_AUTH_SOCK || undefined,

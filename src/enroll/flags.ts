@@ -3,7 +3,6 @@ import {isAbsolute, resolve} from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {FleetError} from '../base/errors.js'
-import {parseDuration} from '../certs/index.js'
 import {DEFAULT_SSHD_CONFIG} from './enroll.js'
 import type {ProgressStyle} from './progress.js'
 import type {SshAccess} from './ssh.js'
@@ -56,12 +55,4 @@ export function sshAccess(flags: {identity?: string; 'ssh-config'?: string; 'ssh
 export function progressStyle(json: boolean): ProgressStyle {
   if (json) return 'silent'
   return process.stderr.isTTY && !process.env.CI ? 'tty' : 'lines'
-}
-
-export function durationFlag(name: string, value: string): number {
-  try {
-    return parseDuration(value)
-  } catch (error) {
-    throw new FleetError(`--${name}: ${(error as Error).message}`, {code: 'bad_duration', exit: 'usage'})
-  }
 }

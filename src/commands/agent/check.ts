@@ -2,9 +2,8 @@ import {Flags} from '@oclif/core'
 
 import {type AgentReport, checkAgent} from '../../agent/check.js'
 import {FleetCommand} from '../../base/command.js'
-import {FleetError} from '../../base/errors.js'
+import {durationFlag} from '../../base/flags.js'
 import {loadCAPublicKey} from '../../ca/store.js'
-import {parseDuration} from '../../certs/index.js'
 
 export default class AgentCheck extends FleetCommand<typeof AgentCheck> {
   static override summary = 'Check that your ssh-agent holds a valid fleet certificate.'
@@ -23,12 +22,7 @@ gpg-agent (they do not support certificates).`
   }
 
   async run(): Promise<AgentReport> {
-    let minSeconds: number
-    try {
-      minSeconds = parseDuration(this.flags['min-validity'])
-    } catch (error) {
-      throw new FleetError(`--min-validity: ${(error as Error).message}`, {code: 'bad_duration', exit: 'usage'})
-    }
+    const minSeconds = durationFlag('min-validity', this.flags['min-validity'])
 
     const ca = await loadCAPublicKey(this.home, 'user')
     const report = await checkAgent({minSeconds, socket: process.env.SSH_AUTH_SOCK || undefined, userCA: ca.key})

@@ -2,10 +2,11 @@ import {Flags} from '@oclif/core'
 
 import {FleetCommand} from '../../base/command.js'
 import {FleetError} from '../../base/errors.js'
+import {durationFlag} from '../../base/flags.js'
 import {commaList} from '../../base/list.js'
 import {type CredentialRequest, type IssuedCredentials, issueCredentials} from '../../ca/credentials.js'
 import {caKeySpec} from '../../ca/store.js'
-import {DEFAULT_USER_EXTENSIONS, parseDuration} from '../../certs/index.js'
+import {DEFAULT_USER_EXTENSIONS} from '../../certs/index.js'
 
 export default class AuthSign extends FleetCommand<typeof AuthSign> {
   static override summary = 'Issue a host or user certificate from the local CAs.'
@@ -54,14 +55,7 @@ forwarding, user rc) unless --extensions says otherwise.`
 
   private request(): CredentialRequest {
     const {flags} = this
-    let ttlSeconds: number | undefined
-    if (flags.ttl !== undefined) {
-      try {
-        ttlSeconds = flags.ttl === '0' ? 0 : parseDuration(flags.ttl)
-      } catch (error) {
-        throw new FleetError(`--ttl: ${(error as Error).message}`, {code: 'bad_ttl', exit: 'usage'})
-      }
-    }
+    const ttlSeconds = flags.ttl === undefined ? undefined : flags.ttl === '0' ? 0 : durationFlag('ttl', flags.ttl)
 
     if (flags.host) {
       const userOnly = ['force-command', 'extensions', 'critical-option-verify-required'] as const

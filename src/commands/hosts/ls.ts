@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {FleetCommand} from '../../base/command.js'
-import {durationFlag} from '../../enroll/flags.js'
+import {durationFlag} from '../../base/flags.js'
 import {type HostListing, listHosts, renderHostListing} from '../../inventory/list.js'
 
 export default class HostsLs extends FleetCommand<typeof HostsLs> {

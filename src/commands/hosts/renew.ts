@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {FleetCommand} from '../../base/command.js'
-import {concurrencyFlag, durationFlag, progressStyle} from '../../enroll/flags.js'
+import {durationFlag} from '../../base/flags.js'
+import {concurrencyFlag, progressStyle} from '../../enroll/flags.js'
 import {canPrompt, confirmChanges} from '../../enroll/prompts.js'
 import {renewHosts} from '../../enroll/renew.js'
 import {renderSummary, type RunReport} from '../../enroll/run.js'
