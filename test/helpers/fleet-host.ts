@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 
 import {type Daemon, freePort, startDaemon} from './processes.js'
-import {SSHD} from './sshd.js'
+import {SSHD, TEST_SSHD_POLICY} from './sshd.js'
 
 /**
  * A stand-in for a real host: an sshd started from a config file the test owns and enrollment
@@ -40,12 +40,7 @@ export function baseConfig(dir: string, port: number, hostKey: string): string[]
     `HostKey ${hostKey}`,
     `PidFile ${join(dir, 'sshd.pid')}`,
     `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-    'UsePAM no',
-    'PermitRootLogin yes',
-    'StrictModes no',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'LogLevel VERBOSE',
+    ...TEST_SSHD_POLICY,
   ]
 }
 

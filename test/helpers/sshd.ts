@@ -26,6 +26,9 @@ export interface Sshd extends Daemon {
   readonly port: number
 }
 
+/** What every test sshd allows: key logins only, root included, no PAM, files of any mode, verbose logs. */
+export const TEST_SSHD_POLICY = ['UsePAM no', 'PermitRootLogin yes', 'StrictModes no', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'LogLevel VERBOSE']
+
 /** The sshd_config a test sshd runs with: loopback only, its own files, nothing of the machine's. */
 export function sshdConfig(options: SshdOptions): string {
   const authorizedKeys = join(options.dir, 'authorized_keys')
@@ -37,12 +40,7 @@ export function sshdConfig(options: SshdOptions): string {
     ...(options.trustedUserCAKeys ? [`TrustedUserCAKeys ${options.trustedUserCAKeys}`] : []),
     `AuthorizedKeysFile ${authorizedKeys}`,
     'PidFile none',
-    'UsePAM no',
-    'PermitRootLogin yes',
-    'StrictModes no',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'LogLevel VERBOSE',
+    ...TEST_SSHD_POLICY,
     'Subsystem sftp internal-sftp',
     ...(options.extraConfig ?? []),
     '',
