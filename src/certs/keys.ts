@@ -85,10 +85,6 @@ function fixedWidth(bytes: Buffer, width: number, what: string): Buffer {
   return Buffer.concat([Buffer.alloc(width - body.length), body])
 }
 
-export function isKeyAlgorithm(name: string): name is KeyAlgorithm {
-  return name === 'ssh-ed25519' || name === 'ssh-rsa' || curveByAlgorithm(name) !== undefined
-}
-
 /** The SSH public key of a node:crypto key object (public or private). */
 export function publicKeyFromKeyObject(keyObject: KeyObject): PublicKey {
   const pub = keyObject.type === 'private' ? createPublicKey(keyObject) : keyObject

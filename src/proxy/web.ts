@@ -1,6 +1,5 @@
 import {chmod, mkdir, readFile} from 'node:fs/promises'
 import {createServer, type Server} from 'node:https'
-import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
@@ -78,5 +77,3 @@ export function createWebServer(services: ProxyServices, tls: {cert: Buffer; key
     }
   })
 }
-
-export const webAddress = (server: Server) => server.address() as AddressInfo

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {chmod, link, mkdir, open, readFile, rename, stat, unlink} from 'node:fs/promises'
+import {link, mkdir, open, readFile, rename, stat, unlink} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 
 import {FleetError} from '../base/errors.js'
@@ -70,9 +70,4 @@ export async function readUserFile(path: string, what: string): Promise<string> 
       exit: 'missingState',
     })
   }
-}
-
-/** Makes a private file private again (e.g. a key restored from a backup with loose modes). */
-export async function ensurePrivate(path: string): Promise<void> {
-  await chmod(path, 0o600)
 }
