@@ -52,7 +52,11 @@ export async function inspectHost(executor: HostExecutor, configPath: string, op
   )
   const sshdPath = values.get('sshd') ?? ''
   if (!sshdPath) {
-    throw new FleetError(`${executor.name} has no OpenSSH sshd (looked in PATH and /usr/sbin, /usr/local/sbin, /sbin)`, {code: 'no_sshd', exit: 'refused'})
+    throw new FleetError(`${executor.name} has no OpenSSH sshd (looked in PATH and /usr/sbin, /usr/local/sbin, /sbin)`, {
+      code: 'no_sshd',
+      exit: 'refused',
+      suggestions: ['Install OpenSSH\'s server on the host (e.g. apt install openssh-server), then enroll it again.'],
+    })
   }
 
   const version = await executor.run('"$1" -V 2>&1 || true', [sshdPath])

@@ -1,6 +1,7 @@
 import type {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 
+import {FleetError} from '../base/errors.js'
 import {
   type AcceptConnection,
   type Connection,
@@ -100,7 +101,9 @@ function hostRejected(ctx: ConnectionContext, host: string, port: number, error:
   ctx.services.metrics.hostsRejected++
   ctx.log.warn('host.rejected', {host, port, reason: message})
   ctx.services.audit.write({event: 'host.rejected', session: ctx.id, client: ctx.client, user: ctx.user, login: null, host: `${host}:${port}`, reason: message})
-  return message
+  // The user reads this in ssh's "open failed" line: with what to do about it.
+  const suggestions = error instanceof FleetError ? error.suggestions : []
+  return suggestions.length > 0 ? `${message} (${suggestions.join('; ')})` : message
 }
 
 function startInner(ctx: ConnectionContext, connection: Connection, stream: Duplex, host: string, port: number, upstream: UpstreamHost): void {

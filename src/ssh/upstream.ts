@@ -199,7 +199,12 @@ export async function connectUpstream(options: UpstreamOptions): Promise<Upstrea
 
 function agentError(err: Error, hostName: string, username: string): FleetError {
   if (err instanceof FleetError) return err
-  return new FleetError(`ssh: cannot use the agent to log in to ${username}@${hostName}: ${err.message}`, {code: 'agent-unavailable', exit: 'untrusted', cause: err})
+  return new FleetError(`ssh: cannot use the agent to log in to ${username}@${hostName}: ${err.message}`, {
+    code: 'agent-unavailable',
+    exit: 'untrusted',
+    cause: err,
+    suggestions: ['check the agent and its fleet certificate with `fleetctl agent check` (and that ssh forwards it: ForwardAgent yes, or ssh -A)'],
+  })
 }
 
 function upstreamError(
@@ -233,5 +238,10 @@ function upstreamError(
       ],
     })
   }
-  return new FleetError(`ssh: connection to ${context.hostName} failed: ${err.message}`, {code: 'unreachable', exit: 'unreachable', cause: err})
+  return new FleetError(`ssh: connection to ${context.hostName} failed: ${err.message}`, {
+    code: 'unreachable',
+    exit: 'unreachable',
+    cause: err,
+    suggestions: [`check that ${context.hostName} runs sshd on that port and that this machine can reach it: \`fleetctl doctor ${context.hostName}\` looks at the whole path`],
+  })
 }

@@ -24,7 +24,11 @@ export async function readConfigFile(path: string, options: {missingOk?: boolean
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       if (options.missingOk) return {}
-      throw new FleetError(`config file ${path} does not exist`, {code: 'config_missing', exit: 'missingState'})
+      throw new FleetError(`config file ${path} does not exist`, {
+        code: 'config_missing',
+        exit: 'missingState',
+        suggestions: ['Give --config the path of an existing YAML file, or leave it out to use config.yaml in the state directory.'],
+      })
     }
     throw error
   }

@@ -10,6 +10,7 @@ import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {type Agent, startAgent} from '../helpers/agent.js'
+import {freePort} from '../helpers/processes.js'
 import {fleetUser, fleetUserWithValidity, LOGIN, runClient, type RunningProxy, startFleetHost, startProxy, writeClientConfig} from '../helpers/proxy.js'
 import {keygen, signCertificate} from '../helpers/ssh-keygen.js'
 import {type Sshd, startSshd} from '../helpers/sshd.js'
@@ -80,6 +81,17 @@ describe('trust at the proxy', () => {
     const warning = await lax.waitFor('host.unverified')
     expect(warning).toMatchObject({level: 'warn', reason: HOST_NOT_CERTIFIED, port: plain.port})
     expect(String(warning.fingerprint)).toMatch(/^SHA256:/)
+  })
+
+  it('says a host that does not answer is unreachable, and what to check, when the jump is refused', async () => {
+    const port = await freePort()
+    const config = writeClientConfig(dir('client'), home, {hostPort: port, proxyPort: proxy.port})
+    const result = await runClient('ssh', config, ['web1', 'true'], {agent: agent.socket})
+    expect(result.exitCode).toBe(255)
+    expect(result.stderr).toContain(`open failed: connect failed: ssh: connection to 127.0.0.1 failed: connect ECONNREFUSED 127.0.0.1:${port}`)
+    expect(result.stderr).toContain('(check that 127.0.0.1 runs sshd on that port and that this machine can reach it: `fleetctl doctor 127.0.0.1` looks at the whole path)')
+    const rejected = (await proxy.audit()).find((e) => e.event === 'host.rejected' && e.host === `127.0.0.1:${port}`)
+    expect(rejected?.reason).toBe(`ssh: connection to 127.0.0.1 failed: connect ECONNREFUSED 127.0.0.1:${port}`)
   })
 
   it('refuses host certificates from another CA or for another name, saying why', async () => {
