@@ -22,8 +22,10 @@ export interface RecorderHooks {
 export interface RecorderOptions {
   /** Milliseconds on a monotonic clock; injectable for tests. */
   clock?: () => number
-  /** How often buffered data is handed to the kernel; at most 1000 (what a crash may lose). */
+  /** How soon buffered data is handed to the kernel; at most 1000 (what a crash may lose). */
   flushIntervalMs?: number
+  /** Shares one flush timer with other recorders (then its interval counts, not flushIntervalMs). */
+  flushes?: FlushScheduler
   /** Buffered bytes above which `output`/`write` return false: pause the channel, await `writable()`. */
   highWaterMark?: number
 }
@@ -38,7 +40,53 @@ export interface RecordingSummary extends Omit<IndexEnd, 'error'> {
   error?: FleetError
 }
 
-/** The flush timer, the fail-once rule and the end-of-session index line both recorders share. */
+/** Default for how soon buffered recording data reaches the kernel. */
+export const FLUSH_INTERVAL_MS = 250
+
+/**
+ * Flushes recorders that hold data within one interval of their first unflushed byte, with one
+ * timer for all of them, armed only while some recorder has data: an idle session costs no
+ * wake-ups (on a virtual machine each wake-up of an idle process costs far more CPU than the
+ * flush itself), and a hundred busy ones cost one timer, not a hundred.
+ */
+export class FlushScheduler {
+  readonly intervalMs: number
+  private readonly due = new Set<() => void>()
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(intervalMs = FLUSH_INTERVAL_MS) {
+    this.intervalMs = Math.min(Math.max(intervalMs, 1), 1000)
+  }
+
+  /** Whether the timer is armed (some recorder waits for its flush). */
+  get armed(): boolean {
+    return this.timer !== undefined
+  }
+
+  /** Runs `flush` within the interval: once, however often it is scheduled before then. */
+  schedule(flush: () => void): void {
+    this.due.add(flush)
+    // The proxy's sockets keep the process alive, not a recording.
+    this.timer ??= setTimeout(this.run, this.intervalMs).unref()
+  }
+
+  cancel(flush: () => void): void {
+    this.due.delete(flush)
+    if (this.due.size === 0 && this.timer) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+  }
+
+  private readonly run = (): void => {
+    this.timer = undefined
+    const due = [...this.due]
+    this.due.clear()
+    for (const flush of due) flush()
+  }
+}
+
+/** The flush timing, the fail-once rule and the end-of-session index line both recorders share. */
 abstract class Recorder {
   protected readonly clock: () => number
   protected readonly highWaterMark: number
@@ -46,7 +94,8 @@ abstract class Recorder {
   private failure: FleetError | undefined
   private inflight = 0
   private readonly startedAt: number
-  private readonly timer: NodeJS.Timeout
+  private readonly flushes: FlushScheduler
+  private flushScheduled = false
   private waiting: (() => void)[] = []
   private writes: Promise<void> = Promise.resolve()
 
@@ -59,10 +108,7 @@ abstract class Recorder {
     this.clock = options.clock ?? (() => performance.now())
     this.highWaterMark = options.highWaterMark ?? 8 * 1024 * 1024
     this.startedAt = this.clock()
-    const interval = Math.min(Math.max(options.flushIntervalMs ?? 250, 1), 1000)
-    this.timer = setInterval(() => void this.flush(), interval)
-    // The proxy's sockets keep the process alive, not a recording.
-    this.timer.unref()
+    this.flushes = options.flushes ?? new FlushScheduler(options.flushIntervalMs)
   }
 
   /** The failure that stopped this recording, if any. */
@@ -77,6 +123,7 @@ abstract class Recorder {
 
   /** Hands everything buffered to the kernel; resolves once it is written (or the recording failed). */
   flush(): Promise<void> {
+    this.unschedule()
     if (!this.failure) this.takeBuffered()
     return this.writes
   }
@@ -98,6 +145,24 @@ abstract class Recorder {
   close(end: SessionEnd = {}): Promise<RecordingSummary> {
     this.closing ??= this.finish(end)
     return this.closing
+  }
+
+  /** Data was buffered: it reaches the kernel within the flush interval. */
+  protected buffering(): void {
+    if (this.flushScheduled || this.failure || this.closing) return
+    this.flushScheduled = true
+    this.flushes.schedule(this.scheduledFlush)
+  }
+
+  private readonly scheduledFlush = (): void => {
+    this.flushScheduled = false
+    void this.flush()
+  }
+
+  private unschedule(): void {
+    if (!this.flushScheduled) return
+    this.flushScheduled = false
+    this.flushes.cancel(this.scheduledFlush)
   }
 
   protected get failed(): boolean {
@@ -154,13 +219,13 @@ abstract class Recorder {
   protected fail(failure: FleetError): void {
     if (this.failure) return
     this.failure = failure
-    clearInterval(this.timer)
+    this.unschedule()
     this.wake()
     this.hooks.onError(this.failure)
   }
 
   private async finish(end: SessionEnd): Promise<RecordingSummary> {
-    clearInterval(this.timer)
+    this.unschedule()
     const duration = this.now() / 1000
     if (!this.failure) this.takeBuffered(true)
     await this.writes
@@ -225,6 +290,7 @@ export class PtyRecorder extends Recorder {
     this.encoder.output(chunk, this.now())
     // Bulk output is written in 1 MiB pieces as it comes, not in one lump per flush interval.
     if (this.encoder.bufferedBytes >= BATCH_BYTES) this.takeBuffered()
+    this.buffering()
     return this.keepingUp()
   }
 
@@ -233,7 +299,9 @@ export class PtyRecorder extends Recorder {
   }
 
   resize(cols: number, rows: number): void {
-    if (!this.failed) this.encoder.resize(cols, rows, this.now())
+    if (this.failed) return
+    this.encoder.resize(cols, rows, this.now())
+    this.buffering()
   }
 
   protected takeBuffered(final = false): void {
@@ -352,7 +420,9 @@ export class StreamRecorder extends Recorder {
   write(stream: StreamName, chunk: Buffer): boolean {
     if (this.failed) return true
     try {
-      this.taps[stream].update(chunk)
+      const tap = this.taps[stream]
+      tap.update(chunk)
+      if (tap.buffered > 0) this.buffering()
     } catch (error) {
       // The hashing thread is gone: the audit would lack the digest, so the recording has failed.
       this.fail(digestError(error))

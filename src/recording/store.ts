@@ -7,7 +7,7 @@ import {buildHeader, type EncoderOptions, encodeHeader, type SessionMetadata, ty
 import {recordingError} from './errors.js'
 import {filterRecordings, formatIndexLine, type IndexEnd, type IndexStart, readIndex, type RecordingEntry, type RecordingFilter} from './index-file.js'
 import {assertSessionId, castPath, indexPath, STREAM_NAMES, type StreamName, streamPath} from './paths.js'
-import {PtyRecorder, type RecorderHooks, type RecorderOptions, type RecordingSink, StreamRecorder} from './recorder.js'
+import {FlushScheduler, PtyRecorder, type RecorderHooks, type RecorderOptions, type RecordingSink, StreamRecorder} from './recorder.js'
 
 export interface StreamRecordingOptions extends RecorderOptions {
   /** Also keep the bytes of each stream in `<session>.stdin|stdout|stderr` (config `recording.raw`). */
@@ -21,6 +21,9 @@ export interface StreamRecordingOptions extends RecorderOptions {
  * per session channel.
  */
 export class RecordingStore {
+  /** One flush timer for every recording of this store, armed only while one holds data. */
+  private readonly flushes = new FlushScheduler()
+
   private constructor(
     readonly dir: string,
     private readonly index: AppendFile,
@@ -62,7 +65,7 @@ export class RecordingStore {
       throw recordingError('start', path, error)
     }
 
-    return new PtyRecorder(session.session, file, hooks, (end) => this.endIndex(end), options)
+    return new PtyRecorder(session.session, file, hooks, (end) => this.endIndex(end), this.withFlushes(options))
   }
 
   /** Starts hashing (and with `raw`, storing) the streams of a session without a terminal. */
@@ -87,7 +90,12 @@ export class RecordingStore {
       throw recordingError('start', path, error)
     }
 
-    return new StreamRecorder(session.session, sinks, hooks, (end) => this.endIndex(end), options)
+    return new StreamRecorder(session.session, sinks, hooks, (end) => this.endIndex(end), this.withFlushes(options))
+  }
+
+  /** The store's shared flush timer unless the caller asked for its own interval. */
+  private withFlushes<T extends RecorderOptions>(options: T): T {
+    return options.flushes || options.flushIntervalMs !== undefined ? options : {...options, flushes: this.flushes}
   }
 
   async close(): Promise<void> {

@@ -90,6 +90,28 @@ describe('proxy sessions through ssh -J', () => {
     expect(audit.find((e) => e.event === 'session.end' && e.session === start!.session)).toMatchObject({exitStatus: 3})
   })
 
+  it('does not wake up for an idle PTY session (no per-session timers while nothing is typed)', async () => {
+    // schedstat's third field counts the times the thread was scheduled: each wake-up is one.
+    const wakeUps = () => Number(readFileSync(`/proc/${proxy.pid}/task/${proxy.pid}/schedstat`, 'utf8').split(' ')[2])
+    const sessions = proxy.events().filter((e) => e.event === 'session.start').length
+    const session = runPtySession(
+      config,
+      ['-tt', 'web1'],
+      [{send: 'echo idle-$((6*7))\n'}, {expect: 'idle-42'}, {sleep: 4}, {send: 'exit 0\n'}],
+      agent.socket,
+    )
+    await proxy.waitFor('session.start', () => proxy.events().filter((e) => e.event === 'session.start').length > sessions)
+    // Past the echo and the first recording flush, then two quiet seconds.
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    const before = wakeUps()
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    const woken = wakeUps() - before
+    const result = await session
+    expect(result.failed, result.transcript).toBeNull()
+    // A recording's flush timer armed for life woke the proxy 4 times a second (8 here).
+    expect(woken).toBeLessThan(3)
+  })
+
   it('takes the agent from the inner connection when ForwardAgent is on for the target only', async () => {
     const inner = writeClientConfig(dir('client-inner'), home, {forwardAgentToHost: true, forwardAgentToProxy: false, hostPort: sshd.port, proxyPort: proxy.port})
     const result = await runClient('ssh', inner, ['web1', 'echo via-inner'], {agent: agent.socket})

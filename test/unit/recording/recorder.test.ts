@@ -8,7 +8,7 @@ import type {FleetError} from '../../../src/base/errors.js'
 import {AppendFile} from '../../../src/recording/append-file.js'
 import {parseCast, type SessionMetadata} from '../../../src/recording/asciicast.js'
 import {type IndexEnd, readIndex} from '../../../src/recording/index-file.js'
-import {PtyRecorder, type RecordingSink, StreamRecorder} from '../../../src/recording/recorder.js'
+import {FlushScheduler, PtyRecorder, type RecordingSink, StreamRecorder} from '../../../src/recording/recorder.js'
 import {listRecordings, RecordingStore} from '../../../src/recording/store.js'
 import {tmpDir} from '../../helpers/tmp.js'
 
@@ -79,6 +79,45 @@ describe('PtyRecorder', () => {
     await vi.advanceTimersByTimeAsync(1000)
     expect(sink.appends).toHaveLength(1)
     await recorder.close()
+  })
+
+  it('arms no timer while idle: a flush is scheduled by data and done within the interval', async () => {
+    vi.useFakeTimers()
+    const sink = memorySink()
+    const recorder = new PtyRecorder('s', sink, failOnError, async () => {}, {clock: () => 0, flushIntervalMs: 250})
+    expect(vi.getTimerCount()).toBe(0)
+    recorder.output(Buffer.from('a'))
+    recorder.output(Buffer.from('b'))
+    recorder.resize(100, 30)
+    expect(vi.getTimerCount()).toBe(1)
+    await vi.advanceTimersByTimeAsync(250)
+    expect(sink.appends).toEqual(['[0.000000, "o", "ab"]\n[0.000000, "r", "100x30"]\n'])
+    // Idle again: nothing left to wake up for.
+    expect(vi.getTimerCount()).toBe(0)
+    recorder.output(Buffer.from('c'))
+    await recorder.flush()
+    expect(vi.getTimerCount()).toBe(0)
+    await recorder.close()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('shares one timer among the recorders of a scheduler, each flushed within its interval', async () => {
+    vi.useFakeTimers()
+    const flushes = new FlushScheduler(250)
+    const sinks = [memorySink(), memorySink(), memorySink()]
+    const recorders = sinks.map((sink) => new PtyRecorder('s', sink, failOnError, async () => {}, {clock: () => 0, flushes}))
+    recorders[0]!.output(Buffer.from('first'))
+    await vi.advanceTimersByTimeAsync(200)
+    recorders[1]!.output(Buffer.from('second'))
+    expect(vi.getTimerCount()).toBe(1)
+    await vi.advanceTimersByTimeAsync(50)
+    expect(sinks.map((sink) => sink.appends.length)).toEqual([1, 1, 0])
+    expect(flushes.armed).toBe(false)
+    recorders[2]!.output(Buffer.from('third'))
+    await recorders[2]!.close()
+    expect(flushes.armed).toBe(false)
+    expect(sinks[2]!.appends.join('')).toContain('third')
+    for (const recorder of recorders) await recorder.close()
   })
 
   it('counts input without storing it, and reports the end to the index', async () => {
