@@ -3,9 +3,11 @@
  * N /dev/zero` to /dev/null; BENCH_BYTES, default 512M) and one-byte echo under a PTY (BENCH_ECHO
  * round trips), for OpenSSH direct, OpenSSH ProxyJump through a plain sshd, and `ssh -J` through
  * `fleetctl proxy` with recording on. BENCH_RUNS rounds (default 5); medians and ratios printed,
- * with the spread of the per-round ratios and the proxy's CPU seconds per GB of bulk data.
+ * with the spread of the per-round ratios, the proxy's CPU seconds per GB of bulk data and its CPU
+ * time per echo round trip. BENCH_ECHO_GAP_MS waits that long before each keystroke (typing speed
+ * instead of back to back: every process in the path then wakes from idle for each one).
  * First, BENCH_IDLE idle PTY sessions (default 60) are held open through the proxy, twice (a
- * fresh proxy, then a warm one), to report its memory per idle session. BENCH_ONLY=bulk|echo runs one of the two; BENCH_PROXY_NODE_ARGS go
+ * fresh proxy, then a warm one), to report its memory and CPU time per idle session. BENCH_ONLY=bulk|echo runs one of the two; BENCH_PROXY_NODE_ARGS go
  * to the proxy's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load).
  * Needs the build (`npm run build`), sshd, ssh-agent and python3; run as root for PTYs.
  */
@@ -22,6 +24,7 @@ import {tmpDir} from '../test/helpers/tmp.js'
 const BYTES = process.env.BENCH_BYTES ?? '512M'
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const ECHOES = Number(process.env.BENCH_ECHO ?? 200)
+const ECHO_GAP_MS = Number(process.env.BENCH_ECHO_GAP_MS ?? 0)
 const ONLY = process.env.BENCH_ONLY
 const IDLE = Number(process.env.BENCH_IDLE ?? 60)
 const ECHO_DRIVER = fileURLToPath(new URL('echo.py', import.meta.url))
@@ -36,6 +39,9 @@ function cpuSeconds(pid: number): {all: number; main: number} {
   }
   return {all: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`)}
 }
+
+/** Nanoseconds a process's main thread has run (schedstat: finer than the 10 ms ticks of stat). */
+const runNanoseconds = (pid: number) => Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0])
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -93,6 +99,8 @@ async function main(): Promise<void> {
     const idle = IDLE > 0 ? await idleSessionMemory(proxy, IDLE, ['-F', config, '-tt', ...paths[FLEETCTL]!], env) : undefined
     const bulk: Record<string, number[]> = {}
     const echo: Record<string, number[]> = {}
+    /** Microseconds the proxy's event loop ran per echo round trip, per run. */
+    const echoCpu: number[] = []
     /** CPU seconds the proxy spent in each bulk run: its event-loop thread, and all its threads. */
     const proxyCpu: {all: number; main: number}[] = []
     for (let run = 0; run < RUNS; run++) {
@@ -109,8 +117,11 @@ async function main(): Promise<void> {
           }
         }
         if (ONLY !== 'bulk') {
-          const {stdout} = await execa('python3', [ECHO_DRIVER, String(ECHOES), '--', 'ssh', '-F', config, '-tt', ...args], {env, stdin: 'ignore'})
-          ;(echo[name] ??= []).push(median(JSON.parse(stdout) as number[]))
+          const options = [...(name === FLEETCTL ? ['--cpu-of', String(proxy.pid)] : []), ...(ECHO_GAP_MS > 0 ? ['--gap-ms', String(ECHO_GAP_MS)] : [])]
+          const {stdout} = await execa('python3', [ECHO_DRIVER, String(ECHOES), ...options, '--', 'ssh', '-F', config, '-tt', ...args], {env, stdin: 'ignore'})
+          const result = JSON.parse(stdout) as {cpu_ns: null | number; times: number[]}
+          ;(echo[name] ??= []).push(median(result.times))
+          if (result.cpu_ns !== null) echoCpu.push(result.cpu_ns / 1000 / ECHOES)
         }
         process.stderr.write('.')
       }
@@ -128,7 +139,8 @@ async function main(): Promise<void> {
     const perRound = (values: Record<string, number[]>, invert: boolean) =>
       (values[FLEETCTL] ?? []).map((value, i) => (invert ? values[baseline]![i]! / value : value / values[baseline]![i]!)).sort((a, b) => a - b)
     const spread = (ratios: number[]) => (ratios.length > 0 ? `${ratios[0]!.toFixed(2)}-${ratios.at(-1)!.toFixed(2)}×` : 'n/a')
-    console.log(`bulk: head -c ${BYTES} /dev/zero, ${RUNS} interleaved runs; echo: ${ECHOES} one-byte round trips under a PTY, median of per-run p50`)
+    const gap = ECHO_GAP_MS > 0 ? ` ${ECHO_GAP_MS} ms apart` : ''
+    console.log(`bulk: head -c ${BYTES} /dev/zero, ${RUNS} interleaved runs; echo: ${ECHOES} one-byte round trips${gap} under a PTY, median of per-run p50`)
     console.log('path                              bulk MB/s   vs ProxyJump   echo p50 ms   vs ProxyJump')
     for (const row of rows) {
       console.log(
@@ -136,6 +148,7 @@ async function main(): Promise<void> {
       )
     }
     console.log(`fleetctl vs ProxyJump, per round (min-max): bulk ${spread(perRound(bulk, true))}, echo p50 ${spread(perRound(echo, false))}`)
+    if (echoCpu.length > 0) console.log(`proxy CPU per echo round trip (median): ${median(echoCpu).toFixed(0)} µs on its event loop`)
     if (proxyCpu.length > 0) {
       const gb = bytes / 1e9
       console.log(
@@ -149,6 +162,7 @@ async function main(): Promise<void> {
           ` (warm; cold ${cold.livePerSession.toFixed(3)}); RSS growth over a fresh proxy's first ${IDLE} sessions ${cold.rssPerSession.toFixed(3)} MB per session` +
           ` (RSS ${cold.before.rss.toFixed(1)} MB with ${Math.floor(IDLE / 2)} sessions, ${cold.after.rss.toFixed(1)} MB with ${IDLE})`,
       )
+      console.log(`proxy CPU with ${IDLE} idle sessions open: ${warm.idleCpuMsPerSecond.toFixed(2)} ms per second on its event loop`)
     }
     const listening = proxy.events().find((e) => e.event === 'proxy.listening')
     console.log(`ssh2 native crypto binding loaded: ${String(listening?.native_crypto)}`)
@@ -185,13 +199,17 @@ async function memoryAfterGc(proxy: RunningProxy): Promise<MemorySample> {
  */
 async function idleSessionMemory(proxy: RunningProxy, count: number, sshArgs: string[], env: Record<string, string | undefined>) {
   const round = async () => {
-    let figures: {after: MemorySample; before: MemorySample; livePerSession: number; rssPerSession: number} | undefined
+    let figures: {after: MemorySample; before: MemorySample; idleCpuMsPerSecond: number; livePerSession: number; rssPerSession: number} | undefined
     await openIdleSessions(proxy, count, sshArgs, env, async (openUpTo) => {
       const half = Math.floor(count / 2)
       const before = await openUpTo(half)
       const after = await openUpTo(count)
       const added = count - half
-      figures = {before, after, rssPerSession: (after.rss - before.rss) / added, livePerSession: (after.live - before.live) / added}
+      // The sessions are open and quiet: what does holding them cost the event loop?
+      const ran = runNanoseconds(proxy.pid)
+      await new Promise((resolve) => setTimeout(resolve, 3000))
+      const idleCpuMsPerSecond = (runNanoseconds(proxy.pid) - ran) / 1e6 / 3
+      figures = {before, after, idleCpuMsPerSecond, rssPerSession: (after.rss - before.rss) / added, livePerSession: (after.live - before.live) / added}
     })
     return figures!
   }
