@@ -97,19 +97,20 @@ describe('proxy sessions through ssh -J', () => {
     const session = runPtySession(
       config,
       ['-tt', 'web1'],
-      [{send: 'echo idle-$((6*7))\n'}, {expect: 'idle-42'}, {sleep: 4}, {send: 'exit 0\n'}],
+      [{send: 'echo idle-$((6*7))\n'}, {expect: 'idle-42'}, {sleep: 5}, {send: 'exit 0\n'}],
       agent.socket,
     )
     await proxy.waitFor('session.start', () => proxy.events().filter((e) => e.event === 'session.start').length > sessions)
-    // Past the echo and the first recording flush, then two quiet seconds.
+    // Past the echo and the first recording flush, then three quiet seconds.
     await new Promise((resolve) => setTimeout(resolve, 1500))
     const before = wakeUps()
-    await new Promise((resolve) => setTimeout(resolve, 2000))
+    await new Promise((resolve) => setTimeout(resolve, 3000))
     const woken = wakeUps() - before
     const result = await session
     expect(result.failed, result.transcript).toBeNull()
-    // A recording's flush timer armed for life woke the proxy 4 times a second (8 here).
-    expect(woken).toBeLessThan(3)
+    // A recording's flush timer armed for life woke the proxy 4 times a second (12 here); allow
+    // for a stray wake-up or two (a garbage collection V8 schedules after activity).
+    expect(woken).toBeLessThan(4)
   })
 
   it('takes the agent from the inner connection when ForwardAgent is on for the target only', async () => {
