@@ -41,7 +41,7 @@ export interface RecordingSummary extends Omit<IndexEnd, 'error'> {
 }
 
 /** Default for how soon buffered recording data reaches the kernel. */
-export const FLUSH_INTERVAL_MS = 250
+const FLUSH_INTERVAL_MS = 250
 
 /**
  * Flushes recorders that hold data within one interval of their first unflushed byte, with one
@@ -50,7 +50,7 @@ export const FLUSH_INTERVAL_MS = 250
  * flush itself), and a hundred busy ones cost one timer, not a hundred.
  */
 export class FlushScheduler {
-  readonly intervalMs: number
+  private readonly intervalMs: number
   private readonly due = new Set<() => void>()
   private timer: NodeJS.Timeout | undefined
 

@@ -65,7 +65,7 @@ export class RecordingStore {
       throw recordingError('start', path, error)
     }
 
-    return new PtyRecorder(session.session, file, hooks, (end) => this.endIndex(end), this.withFlushes(options))
+    return new PtyRecorder(session.session, file, hooks, (end) => this.endIndex(end), {...options, flushes: this.flushes})
   }
 
   /** Starts hashing (and with `raw`, storing) the streams of a session without a terminal. */
@@ -90,12 +90,7 @@ export class RecordingStore {
       throw recordingError('start', path, error)
     }
 
-    return new StreamRecorder(session.session, sinks, hooks, (end) => this.endIndex(end), this.withFlushes(options))
-  }
-
-  /** The store's shared flush timer unless the caller asked for its own interval. */
-  private withFlushes<T extends RecorderOptions>(options: T): T {
-    return options.flushes || options.flushIntervalMs !== undefined ? options : {...options, flushes: this.flushes}
+    return new StreamRecorder(session.session, sinks, hooks, (end) => this.endIndex(end), {...options, flushes: this.flushes})
   }
 
   async close(): Promise<void> {
