@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: the proxy against OpenSSH on loopback, interleaved in one run. Bulk (`head -c
  * N /dev/zero` to /dev/null; BENCH_BYTES, default 512M) and one-byte echo under a PTY (BENCH_ECHO
- * round trips), for OpenSSH direct, OpenSSH ProxyJump through a plain sshd, and `ssh -J` through
- * `fleetctl proxy` with recording on. BENCH_RUNS rounds (default 5); medians and ratios printed,
- * with the spread of the per-round ratios, the proxy's CPU seconds per GB of bulk data and its CPU
- * time per echo round trip. BENCH_ECHO_GAP_MS waits that long before each keystroke (typing speed
+ * round trips), for OpenSSH direct, OpenSSH ProxyJump through a plain sshd, `ssh -J` through
+ * `fleetctl proxy` with recording on, and, as the floor under any relay written for Node, ssh
+ * straight through a bare Node TCP relay (bench/tcp-relay.mjs: no SSH, nothing recorded).
+ * BENCH_RUNS rounds (default 5); medians, ratios and the latency each path adds to direct ssh
+ * printed, with the spread of the per-round ratios, the proxy's CPU seconds per GB of bulk data
+ * and its (and the bare relay's) CPU time per echo round trip. BENCH_ECHO_GAP_MS waits that long before each keystroke (typing speed
  * instead of back to back: every process in the path then wakes from idle for each one).
  * First, BENCH_IDLE idle PTY sessions (default 60) are held open through the proxy, twice (a
  * fresh proxy, then a warm one), to report its memory and CPU time per idle session. BENCH_ONLY=bulk|echo runs one of the two; BENCH_PROXY_NODE_ARGS go
@@ -29,6 +31,7 @@ const ONLY = process.env.BENCH_ONLY
 const IDLE = Number(process.env.BENCH_IDLE ?? 60)
 const ECHO_DRIVER = fileURLToPath(new URL('echo.py', import.meta.url))
 const FLEETCTL = 'fleetctl proxy (recording on)'
+const RELAY = 'Node TCP relay, no SSH (floor)'
 
 /** CPU seconds (user + system) of a process: its main thread, and all its threads. */
 function cpuSeconds(pid: number): {all: number; main: number} {
@@ -61,7 +64,12 @@ async function main(): Promise<void> {
   const proxy = await startProxy(home, [], {}, ['--expose-gc', '--import', probe, ...(process.env.BENCH_PROXY_NODE_ARGS?.split(' ').filter(Boolean) ?? [])])
   const sshd = await startFleetHost(dir('host'), home)
   const agent = await startAgent(dir('agent'))
+  const relay = execa('node', [fileURLToPath(new URL('tcp-relay.mjs', import.meta.url)), String(sshd.port)], {stdin: 'ignore'})
   try {
+    const relayPort = await new Promise<number>((resolve, reject) => {
+      relay.stdout!.once('data', (data: Buffer) => resolve(Number(data.toString().trim())))
+      relay.once('error', reject)
+    })
     await agent.add(await fleetUser(dir('user'), home, 'bench'))
     const knownHosts = join(tmp.path, 'known_hosts')
     writeFileSync(knownHosts, `@cert-authority * ${readFileSync(join(home, 'ca', 'host_ca.pub'), 'utf8')}`)
@@ -76,6 +84,9 @@ async function main(): Promise<void> {
         'Host plainjump',
         '  HostName 127.0.0.1',
         `  Port ${sshd.port}`,
+        'Host noderelay',
+        '  HostName 127.0.0.1',
+        `  Port ${relayPort}`,
         'Host target',
         '  HostName 127.0.0.1',
         `  Port ${sshd.port}`,
@@ -93,14 +104,17 @@ async function main(): Promise<void> {
       'OpenSSH direct': ['target'],
       'OpenSSH ProxyJump': ['-J', 'plainjump', 'target'],
       [FLEETCTL]: ['-J', 'fleetproxy', 'target'],
+      [RELAY]: ['noderelay'],
     }
+    /** The processes whose CPU per echo round trip the bench reports. */
+    const cpuOf: Record<string, number> = {[FLEETCTL]: proxy.pid, [RELAY]: relay.pid!}
     const env = {SSH_AUTH_SOCK: agent.socket, HOME: process.env.HOME, TERM: 'xterm'}
     // First, while the proxy's heap holds no garbage from the bulk runs.
     const idle = IDLE > 0 ? await idleSessionMemory(proxy, IDLE, ['-F', config, '-tt', ...paths[FLEETCTL]!], env) : undefined
     const bulk: Record<string, number[]> = {}
     const echo: Record<string, number[]> = {}
-    /** Microseconds the proxy's event loop ran per echo round trip, per run. */
-    const echoCpu: number[] = []
+    /** Microseconds the proxy's (and the bare relay's) event loop ran per echo round trip, per run. */
+    const echoCpu: Record<string, number[]> = {}
     /** CPU seconds the proxy spent in each bulk run: its event-loop thread, and all its threads. */
     const proxyCpu: {all: number; main: number}[] = []
     for (let run = 0; run < RUNS; run++) {
@@ -117,11 +131,11 @@ async function main(): Promise<void> {
           }
         }
         if (ONLY !== 'bulk') {
-          const options = [...(name === FLEETCTL ? ['--cpu-of', String(proxy.pid)] : []), ...(ECHO_GAP_MS > 0 ? ['--gap-ms', String(ECHO_GAP_MS)] : [])]
+          const options = [...(cpuOf[name] ? ['--cpu-of', String(cpuOf[name])] : []), ...(ECHO_GAP_MS > 0 ? ['--gap-ms', String(ECHO_GAP_MS)] : [])]
           const {stdout} = await execa('python3', [ECHO_DRIVER, String(ECHOES), ...options, '--', 'ssh', '-F', config, '-tt', ...args], {env, stdin: 'ignore'})
           const result = JSON.parse(stdout) as {cpu_ns: null | number; times: number[]}
           ;(echo[name] ??= []).push(median(result.times))
-          if (result.cpu_ns !== null) echoCpu.push(result.cpu_ns / 1000 / ECHOES)
+          if (result.cpu_ns !== null) (echoCpu[name] ??= []).push(result.cpu_ns / 1000 / ECHOES)
         }
         process.stderr.write('.')
       }
@@ -141,14 +155,18 @@ async function main(): Promise<void> {
     const spread = (ratios: number[]) => (ratios.length > 0 ? `${ratios[0]!.toFixed(2)}-${ratios.at(-1)!.toFixed(2)}×` : 'n/a')
     const gap = ECHO_GAP_MS > 0 ? ` ${ECHO_GAP_MS} ms apart` : ''
     console.log(`bulk: head -c ${BYTES} /dev/zero, ${RUNS} interleaved runs; echo: ${ECHOES} one-byte round trips${gap} under a PTY, median of per-run p50`)
-    console.log('path                              bulk MB/s   vs ProxyJump   echo p50 ms   vs ProxyJump')
+    const direct = rows.find((row) => row.name === 'OpenSSH direct')!
+    console.log('path                              bulk MB/s   vs ProxyJump   echo p50 ms   vs ProxyJump   µs over direct')
     for (const row of rows) {
       console.log(
-        `${row.name.padEnd(34)}${row.mbps.toFixed(1).padStart(9)}   ${(row.mbps / base.mbps).toFixed(2).padStart(11)}×   ${row.p50.toFixed(3).padStart(11)}   ${(row.p50 / base.p50).toFixed(2).padStart(11)}×`,
+        `${row.name.padEnd(34)}${row.mbps.toFixed(1).padStart(9)}   ${(row.mbps / base.mbps).toFixed(2).padStart(11)}×   ${row.p50.toFixed(3).padStart(11)}   ${(row.p50 / base.p50).toFixed(2).padStart(11)}×   ${((row.p50 - direct.p50) * 1000).toFixed(0).padStart(14)}`,
       )
     }
     console.log(`fleetctl vs ProxyJump, per round (min-max): bulk ${spread(perRound(bulk, true))}, echo p50 ${spread(perRound(echo, false))}`)
-    if (echoCpu.length > 0) console.log(`proxy CPU per echo round trip (median): ${median(echoCpu).toFixed(0)} µs on its event loop`)
+    if (echoCpu[FLEETCTL]) {
+      const relayCpu = echoCpu[RELAY] ? `, the bare Node relay's ${median(echoCpu[RELAY]).toFixed(0)} µs` : ''
+      console.log(`CPU per echo round trip (median): the proxy's event loop ${median(echoCpu[FLEETCTL]).toFixed(0)} µs${relayCpu}`)
+    }
     if (proxyCpu.length > 0) {
       const gb = bytes / 1e9
       console.log(
@@ -168,7 +186,8 @@ async function main(): Promise<void> {
     console.log(`ssh2 native crypto binding loaded: ${String(listening?.native_crypto)}`)
     console.log(`proxy RSS after the run: ${(Number((await execa('ps', ['-o', 'rss=', '-p', String(proxy.pid)])).stdout.trim()) / 1024).toFixed(1)} MB`)
   } finally {
-    await Promise.all([proxy.stop(), sshd.stop(), agent.stop()])
+    relay.kill()
+    await Promise.all([proxy.stop(), sshd.stop(), agent.stop(), relay.catch(() => undefined)])
     tmp.remove()
   }
 }
