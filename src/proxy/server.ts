@@ -98,7 +98,7 @@ export class ProxyServer {
     const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceSeconds * 1000).unref())
     const finished = await Promise.race([Promise.all([...active].map((session) => session.done)).then(() => 'done' as const), deadline])
     if (finished === 'timeout') {
-      for (const session of active) session.abort('shutdown grace period over')
+      for (const session of active) session.abort(`the proxy is shutting down and its ${graceSeconds} s grace period is over`)
       await Promise.race([Promise.all([...active].map((session) => session.done)), new Promise((resolve) => setTimeout(resolve, 2000).unref())])
     }
     await recorder.close()

@@ -127,6 +127,8 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
     const done = new Promise<void>((resolve) => (finish = resolve))
     const active = {done, abort: (reason: string) => {
       ctx.log.warn('session.aborted', {reason})
+      // Say why before the line drops (a terminal shows stderr too).
+      if (channel.writable) channel.stderr.write(`\r\nfleetctl proxy: ${reason}; closing this session\r\n`)
       remote?.close()
       channel.close()
     }}

@@ -1,8 +1,9 @@
 /**
  * The proxy's process lifecycle with real signals: SIGKILL mid-session leaves a playable
- * recording; SIGTERM drains (refuses new connections, lets a running session finish).
+ * recording; SIGTERM drains (refuses new connections, lets a running session finish, cuts the
+ * ones still running at the end of the grace period); a second signal exits at once.
  */
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -33,6 +34,43 @@ describe('proxy lifecycle', () => {
     stops.push(() => agent.stop())
     await agent.add(await fleetUser(dir('user'), home, 'dave'))
   })
+
+  /** A proxy config file with this shutdown grace period. */
+  const graceConfig = (seconds: number) => {
+    const path = join(dir('config'), `grace-${seconds}.yaml`)
+    writeFileSync(path, `proxy:\n  shutdown_grace_seconds: ${seconds}\n`)
+    return path
+  }
+
+  /** Starts an interactive session that prints a marker, then waits; resolves once the marker showed, with the running session. */
+  const sessionShowing = async (proxy: RunningProxy, name: string) => {
+    const config = writeClientConfig(dir(`client-${name}`), home, {hostPort: sshd.port, proxyPort: proxy.port})
+    const flag = join(tmp.path, `${name}-typed`)
+    const session = runPtySession(
+      config,
+      ['-tt', 'web1'],
+      [{send: `echo ${name}-$((40+2))-marker\n`}, {expect: `${name}-42-marker`}, {touch: flag}, {sleep: 60}],
+      agent.socket,
+    )
+    const deadline = Date.now() + 30_000
+    while (!existsSync(flag) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(existsSync(flag)).toBe(true)
+    return {session}
+  }
+
+  /** The recording (in the folder these tests share) that holds `text`, and its session id. */
+  const recordingShowing = async (proxy: RunningProxy, text: string) => {
+    const cast = (await proxy.recordings()).find((path) => readFileSync(path, 'utf8').includes(text))
+    expect(cast).toBeDefined()
+    const header = JSON.parse(readFileSync(cast!, 'utf8').split('\n')[0]!) as {fleetctl: {session: string}}
+    return {cast: cast!, session: header.fleetctl.session}
+  }
+
+  const exited = (proxy: RunningProxy) =>
+    new Promise<null | number>((resolve) => {
+      if (proxy.child.exitCode !== null) resolve(proxy.child.exitCode)
+      else proxy.child.once('exit', (code) => resolve(code))
+    })
 
   afterAll(async () => {
     await Promise.all(stops.map((stop) => stop()))
@@ -99,5 +137,40 @@ describe('proxy lifecycle', () => {
     })
     expect(exitCode).toBe(0)
     expect(proxy.events().some((e) => e.event === 'proxy.stopped' && e.sessions_cut === false)).toBe(true)
+  })
+
+  it('at the end of the grace period, SIGTERM cuts the sessions still running (saying why), closes their recordings and audit lines, and exits 0', async () => {
+    const proxy = await startProxy(home, ['--config', graceConfig(1)])
+    stops.push(() => proxy.stop())
+    const {session} = await sessionShowing(proxy, 'cut')
+    proxy.child.kill('SIGTERM')
+    const result = await session
+    expect(result.exitCode).not.toBe(0)
+    expect(result.transcript).toContain('the proxy is shutting down and its 1 s grace period is over; closing this session')
+    expect(await exited(proxy)).toBe(0)
+    expect(proxy.events().find((e) => e.event === 'proxy.stopped')).toMatchObject({sessions_cut: true})
+    expect(proxy.events().some((e) => e.event === 'session.aborted')).toBe(true)
+
+    const {cast, session: id} = await recordingShowing(proxy, 'cut-42-marker')
+    expect((await proxy.audit()).find((e) => e.event === 'session.end' && e.session === id)).toBeDefined()
+    const played = await asciinemaCat(cast)
+    expect(played.exitCode, played.stderr).toBe(0)
+    expect(played.stdout).toContain('cut-42-marker')
+  })
+
+  it('a second signal exits at once (code 1) without waiting out the grace period; the recording stays readable', async () => {
+    const proxy = await startProxy(home, ['--config', graceConfig(600)])
+    stops.push(() => proxy.stop())
+    const {session} = await sessionShowing(proxy, 'twice')
+    proxy.child.kill('SIGTERM')
+    await proxy.waitFor('proxy.draining')
+    proxy.child.kill('SIGTERM')
+    // 1, not the 0 of a drain: it did not wait for the session (the test would time out first).
+    expect(await exited(proxy)).toBe(1)
+    expect((await session).exitCode).not.toBe(0)
+    const {cast} = await recordingShowing(proxy, 'twice-42-marker')
+    const played = await asciinemaCat(cast)
+    expect(played.exitCode, played.stderr).toBe(0)
+    expect(played.stdout).toContain('twice-42-marker')
   })
 })
