@@ -6,6 +6,7 @@ import {createHash, randomBytes} from 'node:crypto'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
+import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Agent} from '../helpers/agent.js'
@@ -51,6 +52,24 @@ describe('bulk data through the proxy', () => {
     const downEnd = ends.find((e) => (e.bytes as {stdout: number}).stdout === payload.length)
     expect(downEnd).toMatchObject({exitStatus: 0, sha256: {stdout: sha256(payload)}})
     expect((await proxy.audit()).some((e) => e.event === 'exec' && e.command === `cat > ${remote}`)).toBe(true)
+  })
+
+  it('stderr written while stdout waits for a slow reader: both come through exactly, without hanging', async () => {
+    // The reader sleeps first, so the channel's window to the client runs out mid-stdout and the
+    // stderr lines are written while stdout waits for window (ssh2 used to hang here).
+    const out = join(tmp.path, 'slow-reader.out')
+    const err = join(tmp.path, 'slow-reader.err')
+    const command = 'head -c 8000000 /dev/zero; echo ERR-1 >&2; head -c 1000 /dev/zero; echo ERR-2 >&2; echo tail'
+    const result = await execa('bash', ['-o', 'pipefail', '-c', `ssh -F ${config} web1 '${command}' 2>${err} | (sleep 2; cat > ${out})`], {
+      env: {HOME: process.env.HOME, SSH_AUTH_SOCK: agent.socket},
+      reject: false,
+      stdin: 'ignore',
+      timeout: 60_000,
+    })
+    expect(result.timedOut).toBe(false)
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(sha256(readFileSync(out))).toBe(sha256(Buffer.concat([Buffer.alloc(8_001_000), Buffer.from('tail\n')])))
+    expect(readFileSync(err, 'utf8')).toBe('ERR-1\nERR-2\n')
   })
 
   it('keeps every byte through re-keying on all three legs (RekeyLimit 1M)', async () => {
