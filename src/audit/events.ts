@@ -31,6 +31,8 @@ export interface SessionEndEvent extends AuditContext {
   bytes: StreamCounts
   /** Seconds. */
   duration: number
+  /** Set when the proxy ended the session itself: why (its shutdown grace period ran out). */
+  cut?: string
   event: 'session.end'
   exitSignal: null | string
   exitStatus: null | number
@@ -101,7 +103,7 @@ export const EVENT_FIELDS: {[E in AuditEventName]: readonly Exclude<keyof Extrac
   exec: ['command', 'pty'],
   'host.rejected': ['reason', 'fingerprint'],
   'port.forward': ['direction', 'destHost', 'destPort', 'origHost', 'origPort', 'allowed', 'reason'],
-  'session.end': ['duration', 'exitStatus', 'exitSignal', 'bytes', 'sha256', 'recordingError'],
+  'session.end': ['duration', 'exitStatus', 'exitSignal', 'bytes', 'sha256', 'cut', 'recordingError'],
   'session.start': ['kind', 'pty', 'recording'],
   subsystem: ['name'],
 }

@@ -59,6 +59,20 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
   let remote: ClientChannel | undefined
   let recording: TerminalRecording | undefined
   let started = false
+  /** Why the proxy ended the session itself (shutdown), for its session.end line. */
+  let cut: string | undefined
+
+  /**
+   * End the session from the proxy's side, telling the user why. The host's side closes at once;
+   * the message leaves after the output already queued for the client (the session's normal end
+   * waits for that, then sends EOF and close), or the channel is closed after a bound for a client
+   * that reads nothing more.
+   */
+  const endSession = (channel: ServerChannel, message: string) => {
+    if (channel.writable) channel.stderr.write(`\r\nfleetctl proxy: ${message}\r\n`)
+    remote?.close()
+    setTimeout(() => channel.close(), 2000).unref()
+  }
 
   session.on('error', () => {})
   session.on('auth-agent', (accept: Accept<void>) => {
@@ -127,10 +141,8 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
     const done = new Promise<void>((resolve) => (finish = resolve))
     const active = {done, abort: (reason: string) => {
       ctx.log.warn('session.aborted', {reason})
-      // Say why before the line drops (a terminal shows stderr too).
-      if (channel.writable) channel.stderr.write(`\r\nfleetctl proxy: ${reason}; closing this session\r\n`)
-      remote?.close()
-      channel.close()
+      cut ??= reason
+      endSession(channel, `${reason}; closing this session`)
     }}
     services.active.add(active)
     try {
@@ -163,13 +175,14 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
     const fields = {session: info.id, user: info.user, login: info.login, host: info.host, client: info.client}
 
     let streams: StreamRecording | undefined
+    /** The failure that ended the session, for its session.end line. */
+    let recordingError: string | undefined
     // Fail closed: a recording that stops being written ends the session it records.
     const recordingFailed = (error: Error) => {
       metrics.recordingFailures++
       log.error('recording.failed', {error})
-      if (!channel.destroyed) channel.stderr.write(`\r\nfleetctl proxy: ending the session: its recording can no longer be written (${error.message})\r\n`)
-      remote?.close()
-      channel.close()
+      recordingError ??= error.message
+      endSession(channel, `ending the session: its recording can no longer be written (${error.message})`)
     }
     try {
       if (pty) recording = await recorder.startTerminal(info, recordingFailed)
@@ -243,10 +256,12 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
           duration,
           exitStatus: exit?.code ?? null,
           exitSignal: exit?.signal ?? null,
+          ...(cut ? {cut} : {}),
+          ...(recordingError ? {recordingError} : {}),
           bytes: totals ? {stdin: totals.stdin.bytes, stdout: totals.stdout.bytes, stderr: totals.stderr.bytes} : terminalBytes,
           ...(totals ? {sha256: {stdin: totals.stdin.sha256, stdout: totals.stdout.sha256, stderr: totals.stderr.sha256}} : {}),
         })
-        log.info('session.end', {exit_status: exit?.code, exit_signal: exit?.signal, duration_seconds: duration})
+        log.info('session.end', {exit_status: exit?.code, exit_signal: exit?.signal, duration_seconds: duration, cut, recording_error: recordingError})
       }
     }
   }

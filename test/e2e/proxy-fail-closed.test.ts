@@ -1,8 +1,9 @@
 /**
- * Fail closed on recording: a proxy whose recordings cannot be written does not start, and a
- * running proxy that loses its recordings folder refuses new sessions with a clear message.
+ * Fail closed on recording: a proxy whose recordings cannot be written does not start, a running
+ * proxy that loses its recordings folder refuses new sessions with a clear message, and a session
+ * whose recording stops being written (a full disk) is ended, saying why, and audited as such.
  */
-import {renameSync, writeFileSync} from 'node:fs'
+import {mkdirSync, renameSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
@@ -64,3 +65,39 @@ describe('the proxy fails closed when recordings cannot be written', () => {
     expect(`${result.stdout}${result.stderr}`).not.toContain('"event":"proxy.listening"')
   })
 })
+
+describe('a session whose recording stops being written is ended', () => {
+  const tmp = tmpDir('fleetctl-proxy-disk-full-')
+  const home = join(tmp.path, 'home')
+  const recordings = join(home, 'recordings')
+  let fleet: ProxyFleet | undefined
+  let mounted = false
+
+  beforeAll(async () => {
+    expect((await fleetctl(['ca', 'init'], {home})).exitCode).toBe(0)
+    // A disk that fills up: a small tmpfs as the recordings folder (the tests run as root).
+    mkdirSync(recordings, {recursive: true})
+    await execa('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', recordings])
+    mounted = true
+    fleet = await startProxyFleet(tmp.dir, home, 'erin')
+  })
+
+  afterAll(async () => {
+    await fleet?.stop()
+    if (mounted) await execa('umount', ['-l', recordings], {reject: false})
+    tmp.remove()
+  })
+
+  it('when the disk fills up mid-session: the user is told why, the session ends, and session.end carries the error', async () => {
+    const {agent, config, proxy} = fleet!
+    const result = await runClient('ssh', config, ['-tt', 'web1', 'yes recorded-line; echo finished-$((40+2))'], {agent: agent.socket})
+    const output = `${result.stdout}${result.stderr}`
+    expect(output).toMatch(/fleetctl proxy: ending the session: its recording can no longer be written/)
+    expect(output).not.toContain('finished-42')
+    expect(result.exitCode).not.toBe(0)
+    await proxy.waitFor('recording.failed')
+    const end = (await proxy.audit()).find((e) => e.event === 'session.end' && e.user === 'erin')
+    expect(end?.recordingError).toMatch(/^writing the recording .*\.cast failed: the disk is full$/)
+  })
+})
+

@@ -152,7 +152,9 @@ describe('proxy lifecycle', () => {
     expect(proxy.events().some((e) => e.event === 'session.aborted')).toBe(true)
 
     const {cast, session: id} = await recordingShowing(proxy, 'cut-42-marker')
-    expect((await proxy.audit()).find((e) => e.event === 'session.end' && e.session === id)).toBeDefined()
+    expect((await proxy.audit()).find((e) => e.event === 'session.end' && e.session === id)).toMatchObject({
+      cut: 'the proxy is shutting down and its 1 s grace period is over',
+    })
     const played = await asciinemaCat(cast)
     expect(played.exitCode, played.stderr).toBe(0)
     expect(played.stdout).toContain('cut-42-marker')
