@@ -66,9 +66,12 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
    * End the session from the proxy's side, telling the user why. The host's side closes at once;
    * the message leaves after the output already queued for the client (the session's normal end
    * waits for that, then sends EOF and close), or the channel is closed after a bound for a client
-   * that reads nothing more.
+   * that reads nothing more. Once: the first reason is the one the user sees.
    */
+  let ending = false
   const endSession = (channel: ServerChannel, message: string) => {
+    if (ending) return
+    ending = true
     if (channel.writable) channel.stderr.write(`\r\nfleetctl proxy: ${message}\r\n`)
     remote?.close()
     setTimeout(() => channel.close(), 2000).unref()
