@@ -38,7 +38,8 @@ npx patch-package ssh2 --exclude 'package\.json$|/build/' >/dev/null
 # channels can do the same (Channel#_fleetctlSink, Channel#_fleetctlWriteNow).
 # Once a key exchange has derived its keys, its shared secret is zeroed and dropped, and its
 # ephemeral curve25519 key pair and closures are let go (they lived as long as the connection).
-# A bug fix: a window adjust resumes both the stdout and the stderr chunk waiting for window, and
+# A server marks each packet as a sign of life for its keepalive timer instead of re-arming the
+# timer per packet. A bug fix: a window adjust resumes both the stdout and the stderr chunk waiting for window, and
 # forgets them once resumed (upstream resumed only the first, so stderr written while stdout waited
 # for a slow reader hung the channel, and could later send a stdout chunk twice).
 # Plain-key behaviour is unchanged. No certificate trust checks here: fleetctl's src/certs does

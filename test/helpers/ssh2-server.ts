@@ -27,6 +27,8 @@ export interface TestServerOptions {
    * leave in one socket write (the socket is corked while they are queued).
    */
   answerAtOnce?(command: string): {code: number; stdout: string}
+  /** More ssh2 server settings (keepaliveInterval, ...). */
+  serverConfig?: Omit<ServerConfig, 'hostKeys'>
 }
 
 export interface TestServer {
@@ -43,7 +45,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   const hostKeyAlgorithms: string[] = []
   const errors: Error[] = []
   const connections = new Set<Connection>()
-  const server = new ssh2.Server({hostKeys: options.hostKeys}, (connection) => {
+  const server = new ssh2.Server({...options.serverConfig, hostKeys: options.hostKeys}, (connection) => {
     connections.add(connection)
     connection.on('close', () => connections.delete(connection))
     connection.on('error', (err) => errors.push(err))
