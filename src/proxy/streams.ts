@@ -2,6 +2,9 @@ import type {Readable, Writable} from 'node:stream'
 
 import {onData as listen, writeData} from '../ssh/index.js'
 
+/** Chunks under this many bytes are tapped as they are forwarded (see onData in pump). */
+const TAP_AT_ONCE_BYTES = 512
+
 /** Sees every chunk; a returned promise means "the recording is behind: pause until it settles". */
 export type Tap = (chunk: Buffer) => Promise<void> | undefined | void
 
@@ -32,15 +35,28 @@ export function pump(from: Readable, to: Writable, tap?: Tap): Promise<void> {
         behind.then(release, release)
       }
     }
+    /** Taps waiting for the next tick; while any does, later chunks queue behind it (order). */
+    let deferred = 0
+    const runDeferredTap = (chunk: Buffer) => {
+      deferred--
+      runTap(chunk)
+    }
     const onData = (chunk: Buffer) => {
       if (to.writable && !to.destroyed && !writeData(to, chunk) && !waiting) {
         waiting = true
         hold()
         to.once('drain', onDrain)
       }
-      // The tap runs after this tick's writes have left (ssh2 sends a socket's packets on the
-      // next tick, queued before this), so recording never delays forwarding; chunks stay in order.
-      if (tap) process.nextTick(runTap, chunk)
+      if (!tap) return
+      // Recording never delays forwarding. A small chunk (a keystroke, its echo) has left by now
+      // (ssh2 writes a small packet at once when nothing is queued), so its tap runs here; bigger
+      // ones leave together on the next tick (writeBatched in the ssh2 patch), their taps after.
+      if (deferred === 0 && chunk.length < TAP_AT_ONCE_BYTES) {
+        runTap(chunk)
+      } else {
+        deferred++
+        process.nextTick(runDeferredTap, chunk)
+      }
     }
     const done = () => {
       stopListening()
