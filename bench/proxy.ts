@@ -7,7 +7,10 @@
  * BENCH_RUNS rounds (default 5); medians, ratios and the latency each path adds to direct ssh
  * printed, with the spread of the per-round ratios, the proxy's CPU seconds per GB of bulk data
  * and its (and the bare relay's) CPU time per echo round trip. BENCH_ECHO_GAP_MS waits that long before each keystroke (typing speed
- * instead of back to back: every process in the path then wakes from idle for each one).
+ * instead of back to back: every process in the path then wakes from idle for each one). Before
+ * the rounds each path gets BENCH_WARMUP echo round trips (default 3000; the proxy's JIT compiler
+ * settles after a few thousand packets, as in a proxy that has run for a while), whose p50 is
+ * printed as the cold figure.
  * First, BENCH_IDLE idle PTY sessions (default 60) are held open through the proxy, twice (a
  * fresh proxy, then a warm one), to report its memory and CPU time per idle session. BENCH_ONLY=bulk|echo runs one of the two; BENCH_PROXY_NODE_ARGS go
  * to the proxy's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load).
@@ -27,6 +30,7 @@ const BYTES = process.env.BENCH_BYTES ?? '512M'
 const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const ECHOES = Number(process.env.BENCH_ECHO ?? 200)
 const ECHO_GAP_MS = Number(process.env.BENCH_ECHO_GAP_MS ?? 0)
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3000)
 const ONLY = process.env.BENCH_ONLY
 const IDLE = Number(process.env.BENCH_IDLE ?? 60)
 const ECHO_DRIVER = fileURLToPath(new URL('echo.py', import.meta.url))
@@ -111,6 +115,17 @@ async function main(): Promise<void> {
     const env = {SSH_AUTH_SOCK: agent.socket, HOME: process.env.HOME, TERM: 'xterm'}
     // First, while the proxy's heap holds no garbage from the bulk runs.
     const idle = IDLE > 0 ? await idleSessionMemory(proxy, IDLE, ['-F', config, '-tt', ...paths[FLEETCTL]!], env) : undefined
+    /** One echo run through a path: its p50, and the CPU per round trip of the process watched there. */
+    const echoRun = async (name: string, count: number) => {
+      const options = [...(cpuOf[name] ? ['--cpu-of', String(cpuOf[name])] : []), ...(ECHO_GAP_MS > 0 ? ['--gap-ms', String(ECHO_GAP_MS)] : [])]
+      const {stdout} = await execa('python3', [ECHO_DRIVER, String(count), ...options, '--', 'ssh', '-F', config, '-tt', ...paths[name]!], {env, stdin: 'ignore'})
+      const result = JSON.parse(stdout) as {cpu_ns: null | number; times: number[]}
+      return {cpu: result.cpu_ns === null ? undefined : result.cpu_ns / 1000 / count, p50: median(result.times)}
+    }
+    // The proxy is a long-running process: its JIT compiler settles after a few thousand packets.
+    // Each path gets the same warm-up before the measured rounds; its p50 is the cold figure.
+    const cold: Record<string, number> = {}
+    if (ONLY !== 'bulk' && WARMUP > 0) for (const name of Object.keys(paths)) cold[name] = (await echoRun(name, WARMUP)).p50
     const bulk: Record<string, number[]> = {}
     const echo: Record<string, number[]> = {}
     /** Microseconds the proxy's (and the bare relay's) event loop ran per echo round trip, per run. */
@@ -131,11 +146,9 @@ async function main(): Promise<void> {
           }
         }
         if (ONLY !== 'bulk') {
-          const options = [...(cpuOf[name] ? ['--cpu-of', String(cpuOf[name])] : []), ...(ECHO_GAP_MS > 0 ? ['--gap-ms', String(ECHO_GAP_MS)] : [])]
-          const {stdout} = await execa('python3', [ECHO_DRIVER, String(ECHOES), ...options, '--', 'ssh', '-F', config, '-tt', ...args], {env, stdin: 'ignore'})
-          const result = JSON.parse(stdout) as {cpu_ns: null | number; times: number[]}
-          ;(echo[name] ??= []).push(median(result.times))
-          if (result.cpu_ns !== null) (echoCpu[name] ??= []).push(result.cpu_ns / 1000 / ECHOES)
+          const result = await echoRun(name, ECHOES)
+          ;(echo[name] ??= []).push(result.p50)
+          if (result.cpu !== undefined) (echoCpu[name] ??= []).push(result.cpu)
         }
         process.stderr.write('.')
       }
@@ -154,7 +167,8 @@ async function main(): Promise<void> {
       (values[FLEETCTL] ?? []).map((value, i) => (invert ? values[baseline]![i]! / value : value / values[baseline]![i]!)).sort((a, b) => a - b)
     const spread = (ratios: number[]) => (ratios.length > 0 ? `${ratios[0]!.toFixed(2)}-${ratios.at(-1)!.toFixed(2)}×` : 'n/a')
     const gap = ECHO_GAP_MS > 0 ? ` ${ECHO_GAP_MS} ms apart` : ''
-    console.log(`bulk: head -c ${BYTES} /dev/zero, ${RUNS} interleaved runs; echo: ${ECHOES} one-byte round trips${gap} under a PTY, median of per-run p50`)
+    const warm = WARMUP > 0 ? `, after ${WARMUP} round trips of warm-up per path` : ''
+    console.log(`bulk: head -c ${BYTES} /dev/zero, ${RUNS} interleaved runs; echo: ${ECHOES} one-byte round trips${gap} under a PTY, median of per-run p50${warm}`)
     const direct = rows.find((row) => row.name === 'OpenSSH direct')!
     console.log('path                              bulk MB/s   vs ProxyJump   echo p50 ms   vs ProxyJump   µs over direct')
     for (const row of rows) {
@@ -163,6 +177,10 @@ async function main(): Promise<void> {
       )
     }
     console.log(`fleetctl vs ProxyJump, per round (min-max): bulk ${spread(perRound(bulk, true))}, echo p50 ${spread(perRound(echo, false))}`)
+    if (cold[FLEETCTL] !== undefined) {
+      const coldRatio = (cold[FLEETCTL] / cold[baseline]!).toFixed(2)
+      console.log(`echo p50 cold (the warm-up, on a fresh proxy): ProxyJump ${cold[baseline]!.toFixed(3)} ms, fleetctl ${cold[FLEETCTL].toFixed(3)} ms (${coldRatio}×)`)
+    }
     if (echoCpu[FLEETCTL]) {
       const relayCpu = echoCpu[RELAY] ? `, the bare Node relay's ${median(echoCpu[RELAY]).toFixed(0)} µs` : ''
       console.log(`CPU per echo round trip (median): the proxy's event loop ${median(echoCpu[FLEETCTL]).toFixed(0)} µs${relayCpu}`)
