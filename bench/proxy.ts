@@ -6,14 +6,15 @@
  * straight through a bare Node TCP relay (bench/tcp-relay.mjs: no SSH, nothing recorded).
  * BENCH_RUNS rounds (default 5); medians, ratios and the latency each path adds to direct ssh
  * printed, with the spread of the per-round ratios, the proxy's CPU seconds per GB of bulk data
- * and its (and the bare relay's) CPU time per echo round trip. BENCH_ECHO_GAP_MS waits that long before each keystroke (typing speed
- * instead of back to back: every process in the path then wakes from idle for each one). Before
- * the rounds each path gets BENCH_WARMUP echo round trips (default 3000; the proxy's JIT compiler
- * settles after a few thousand packets, as in a proxy that has run for a while), whose p50 is
- * printed as the cold figure.
+ * and its (and the bare relay's) CPU time per echo round trip. BENCH_ECHO_GAP_MS waits that long
+ * before each keystroke (typing speed instead of back to back: every process in the path then
+ * wakes from idle for each one). Before the rounds each path gets BENCH_WARMUP echo round trips
+ * (default 3000; the proxy's JIT compiler settles after a few thousand packets, as in a proxy that
+ * has run for a while), whose p50 is printed as the cold figure.
  * First, BENCH_IDLE idle PTY sessions (default 60) are held open through the proxy, twice (a
- * fresh proxy, then a warm one), to report its memory and CPU time per idle session. BENCH_ONLY=bulk|echo runs one of the two; BENCH_PROXY_NODE_ARGS go
- * to the proxy's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load).
+ * fresh proxy, then a warm one), to report its memory and CPU time per idle session.
+ * BENCH_ONLY=bulk|echo runs one of the two; BENCH_PROXY_NODE_ARGS go to the proxy's node (e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load).
  * Needs the build (`npm run build`), sshd, ssh-agent and python3; run as root for PTYs.
  */
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
