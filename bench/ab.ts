@@ -8,14 +8,14 @@
  * BENCH_RUNS rounds (default 10), BENCH_ECHO round trips per round (default 600), BENCH_ECHO_GAP_MS
  * as in bench/proxy.ts.
  */
-import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {execa} from 'execa'
 
 import {startAgent} from '../test/helpers/agent.js'
-import {fleetUser, LOGIN, type RunningProxy, startFleetHost, startProxy} from '../test/helpers/proxy.js'
+import {clientDefaults, fleetUser, type RunningProxy, startFleetHost, startProxy, writeFleetKnownHosts} from '../test/helpers/proxy.js'
 import {tmpDir} from '../test/helpers/tmp.js'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10)
@@ -58,8 +58,7 @@ async function main(): Promise<void> {
     stops.push(() => agent.stop())
     await agent.add(await fleetUser(dir('user'), home, 'bench'))
 
-    const knownHosts = join(tmp.path, 'known_hosts')
-    writeFileSync(knownHosts, `@cert-authority * ${readFileSync(join(home, 'ca', 'host_ca.pub'), 'utf8')}`)
+    const knownHosts = writeFleetKnownHosts(join(tmp.path, 'known_hosts'), home)
     const config = join(tmp.path, 'ssh_config')
     const jumpHost = (name: string, port: number, agentForwarding: boolean) => [`Host ${name}`, '  HostName 127.0.0.1', `  Port ${port}`, ...(agentForwarding ? ['  ForwardAgent yes'] : [])]
     writeFileSync(
@@ -69,13 +68,7 @@ async function main(): Promise<void> {
         ...jumpHost('other', proxies.other.port, true),
         ...jumpHost('plainjump', sshd.port, false),
         ...jumpHost('target', sshd.port, false),
-        'Host *',
-        `  User ${LOGIN}`,
-        `  UserKnownHostsFile ${knownHosts}`,
-        '  GlobalKnownHostsFile /dev/null',
-        '  StrictHostKeyChecking yes',
-        '  BatchMode yes',
-        '  IdentityFile /dev/null',
+        ...clientDefaults(knownHosts),
         '',
       ].join('\n'),
     )

@@ -24,7 +24,7 @@ import {fileURLToPath} from 'node:url'
 import {execa, type ResultPromise} from 'execa'
 
 import {startAgent} from '../test/helpers/agent.js'
-import {fleetUser, LOGIN, type RunningProxy, startFleetHost, startProxy} from '../test/helpers/proxy.js'
+import {clientDefaults, fleetUser, type RunningProxy, startFleetHost, startProxy, writeFleetKnownHosts} from '../test/helpers/proxy.js'
 import {tmpDir} from '../test/helpers/tmp.js'
 
 const BYTES = process.env.BENCH_BYTES ?? '512M'
@@ -76,8 +76,7 @@ async function main(): Promise<void> {
       relay.once('error', reject)
     })
     await agent.add(await fleetUser(dir('user'), home, 'bench'))
-    const knownHosts = join(tmp.path, 'known_hosts')
-    writeFileSync(knownHosts, `@cert-authority * ${readFileSync(join(home, 'ca', 'host_ca.pub'), 'utf8')}`)
+    const knownHosts = writeFleetKnownHosts(join(tmp.path, 'known_hosts'), home)
     const config = join(tmp.path, 'ssh_config')
     writeFileSync(
       config,
@@ -95,13 +94,7 @@ async function main(): Promise<void> {
         'Host target',
         '  HostName 127.0.0.1',
         `  Port ${sshd.port}`,
-        'Host *',
-        `  User ${LOGIN}`,
-        `  UserKnownHostsFile ${knownHosts}`,
-        '  GlobalKnownHostsFile /dev/null',
-        '  StrictHostKeyChecking yes',
-        '  BatchMode yes',
-        '  IdentityFile /dev/null',
+        ...clientDefaults(knownHosts),
         '',
       ].join('\n'),
     )

@@ -200,8 +200,7 @@ export interface ClientOptions {
  * only the fleet host CA.
  */
 export function writeClientConfig(dir: string, home: string, options: ClientOptions): string {
-  const knownHosts = join(dir, 'known_hosts')
-  writeFileSync(knownHosts, `@cert-authority * ${readFileSync(join(home, 'ca', 'host_ca.pub'), 'utf8').trim()}\n`)
+  const knownHosts = writeFleetKnownHosts(join(dir, 'known_hosts'), home)
   const path = join(dir, 'ssh_config')
   writeFileSync(
     path,
@@ -223,18 +222,34 @@ export function writeClientConfig(dir: string, home: string, options: ClientOpti
       `  HostKeyAlias ${HOST_NAME}`,
       `  Port ${options.hostPort}`,
       `  ProxyCommand ssh -F ${path} -A -p ${options.proxyPort} 127.0.0.1 -s proxy:%h:%p`,
-      'Host *',
-      `  User ${LOGIN}`,
-      `  UserKnownHostsFile ${knownHosts}`,
-      '  GlobalKnownHostsFile /dev/null',
-      '  StrictHostKeyChecking yes',
-      '  BatchMode yes',
-      '  ConnectTimeout 10',
-      '  IdentityFile /dev/null',
+      ...clientDefaults(knownHosts),
       '',
     ].join('\n'),
   )
   return path
+}
+
+/** A known_hosts file that trusts the fleet host CA (of the state in `home`) for every name; returns its path. */
+export function writeFleetKnownHosts(path: string, home: string): string {
+  writeFileSync(path, `@cert-authority * ${readFileSync(join(home, 'ca', 'host_ca.pub'), 'utf8').trim()}\n`)
+  return path
+}
+
+/**
+ * The `Host *` block the tests' and benches' client configs end with: the test login, only the
+ * given known_hosts (strictly), no prompts, no keys but the agent's.
+ */
+export function clientDefaults(knownHosts: string): string[] {
+  return [
+    'Host *',
+    `  User ${LOGIN}`,
+    `  UserKnownHostsFile ${knownHosts}`,
+    '  GlobalKnownHostsFile /dev/null',
+    '  StrictHostKeyChecking yes',
+    '  BatchMode yes',
+    '  ConnectTimeout 10',
+    '  IdentityFile /dev/null',
+  ]
 }
 
 /** Run the real ssh (or scp/sftp) with the client config and an agent socket. */
