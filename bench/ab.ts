@@ -8,7 +8,7 @@
  * BENCH_RUNS rounds (default 10), BENCH_ECHO round trips per round (default 600), BENCH_ECHO_GAP_MS
  * as in bench/proxy.ts.
  */
-import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
+import {existsSync, writeFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
@@ -39,11 +39,7 @@ async function main(): Promise<void> {
 
   const tmp = tmpDir('fleetctl-bench-ab-')
   const home = join(tmp.path, 'home')
-  const dir = (name: string) => {
-    const path = join(tmp.path, name)
-    mkdirSync(path, {recursive: true})
-    return path
-  }
+  const dir = tmp.dir
   const proxies: Record<string, RunningProxy> = {}
   const stops: (() => Promise<void>)[] = []
   try {

@@ -17,7 +17,7 @@
  * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load).
  * Needs the build (`npm run build`), sshd, ssh-agent and python3; run as root for PTYs.
  */
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -60,11 +60,7 @@ const median = (values: number[]) => {
 async function main(): Promise<void> {
   const tmp = tmpDir('fleetctl-bench-')
   const home = join(tmp.path, 'home')
-  const dir = (name: string) => {
-    const path = join(tmp.path, name)
-    mkdirSync(path, {recursive: true})
-    return path
-  }
+  const dir = tmp.dir
   const probe = fileURLToPath(new URL('memory-probe.mjs', import.meta.url))
   const proxy = await startProxy(home, [], {}, ['--expose-gc', '--import', probe, ...(process.env.BENCH_PROXY_NODE_ARGS?.split(' ').filter(Boolean) ?? [])])
   const sshd = await startFleetHost(dir('host'), home)
