@@ -185,7 +185,7 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
       metrics.recordingFailures++
       log.error('recording.failed', {error})
       recordingError ??= error.message
-      endSession(channel, `ending the session: its recording can no longer be written (${error.message})`)
+      endSession(channel, `ending the session: its recording can no longer be written (${error.message}); tell the proxy's operator`)
     }
     try {
       if (pty) recording = await recorder.startTerminal(info, recordingFailed)
