@@ -9,6 +9,7 @@ const { execFile, spawn } = require('child_process');
 const { isParsedKey, parseKey } = require('./protocol/keyParser.js');
 
 const {
+  certBaseAlgo,
   makeBufferParser,
   readUInt32BE,
   writeUInt32BE,
@@ -711,7 +712,9 @@ const AgentProtocol = (() => {
                 hash: undefined,
               };
               let ctx;
-              if (pubKey.type === 'ssh-rsa') {
+              // fleetctl: certificates parse now; they sign like their base key.
+              if (pubKey.type === 'ssh-rsa'
+                  || pubKey.type === 'ssh-rsa-cert-v01@openssh.com') {
                 if (flagsVal & SSH_AGENT_RSA_SHA2_256) {
                   ctx = 'rsa-sha2-256';
                   flags.hash = 'sha256';
@@ -721,7 +724,7 @@ const AgentProtocol = (() => {
                 }
               }
               if (ctx === undefined)
-                ctx = pubKey.type;
+                ctx = certBaseAlgo(pubKey.type);
 
               const req = new AgentInboundRequest(msgType, ctx);
               this[SYM_REQS].push(req);
@@ -781,7 +784,9 @@ const AgentProtocol = (() => {
       if (pubKey instanceof Error)
         throw new Error('Invalid public key argument');
 
-      if (pubKey.type === 'ssh-rsa' && options) {
+      // fleetctl: RSA certificates ask the agent for SHA-2 signatures too.
+      if ((pubKey.type === 'ssh-rsa'
+           || pubKey.type === 'ssh-rsa-cert-v01@openssh.com') && options) {
         switch (options.hash) {
           case 'sha256':
             flags = SSH_AGENT_RSA_SHA2_256;

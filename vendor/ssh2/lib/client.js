@@ -2170,6 +2170,19 @@ function getKeyAlgos(client, key, serverSigAlgs) {
           return [];
       }
       return [['ssh-rsa', 'sha1']];
+    // fleetctl: RSA certificates sign with SHA-2, rsa-sha2-512 first (sshd
+    // 8.8+ refuses SHA-1); the server lists base names in server-sig-algs.
+    case 'ssh-rsa-cert-v01@openssh.com':
+      if (Array.isArray(serverSigAlgs)) {
+        if (serverSigAlgs.indexOf('rsa-sha2-512') !== -1)
+          return [['rsa-sha2-512-cert-v01@openssh.com', 'sha512']];
+        if (serverSigAlgs.indexOf('rsa-sha2-256') !== -1)
+          return [['rsa-sha2-256-cert-v01@openssh.com', 'sha256']];
+        if (serverSigAlgs.indexOf('ssh-rsa') !== -1)
+          return [['ssh-rsa-cert-v01@openssh.com', 'sha1']];
+        return [];
+      }
+      return [['rsa-sha2-512-cert-v01@openssh.com', 'sha512']];
   }
 }
 

@@ -64,6 +64,7 @@ const {
   bufferCopy,
   bufferFill,
   bufferSlice,
+  certBaseAlgo,
   convertSignature,
   sendPacket,
   writeUInt32BE,
@@ -697,15 +698,19 @@ class Protocol {
     }
 
     cbSign(packet, (signature) => {
-      signature = convertSignature(signature, keyType);
+      // fleetctl: a certificate signs with its base key type and algorithm
+      // name; sshd refuses a signature blob named after the certificate.
+      signature = convertSignature(signature, certBaseAlgo(keyType));
       if (signature === false)
         throw new Error('Error while converting handshake signature');
+      const sigAlgo = certBaseAlgo(keyAlgo);
+      const sigAlgoLen = Buffer.byteLength(sigAlgo);
 
       const sigLen = signature.length;
       p = this._packetRW.write.allocStart;
       packet = this._packetRW.write.alloc(
         1 + 4 + userLen + 4 + 14 + 4 + 9 + 1 + 4 + algoLen + 4 + pubKeyLen + 4
-          + 4 + algoLen + 4 + sigLen
+          + 4 + sigAlgoLen + 4 + sigLen
       );
 
       // TODO: simply copy from original "packet" to new `packet` to avoid
@@ -729,12 +734,12 @@ class Protocol {
       writeUInt32BE(packet, pubKeyLen, p += algoLen);
       packet.set(pubKey, p += 4);
 
-      writeUInt32BE(packet, 4 + algoLen + 4 + sigLen, p += pubKeyLen);
+      writeUInt32BE(packet, 4 + sigAlgoLen + 4 + sigLen, p += pubKeyLen);
 
-      writeUInt32BE(packet, algoLen, p += 4);
-      packet.utf8Write(keyAlgo, p += 4, algoLen);
+      writeUInt32BE(packet, sigAlgoLen, p += 4);
+      packet.utf8Write(sigAlgo, p += 4, sigAlgoLen);
 
-      writeUInt32BE(packet, sigLen, p += algoLen);
+      writeUInt32BE(packet, sigLen, p += sigAlgoLen);
       packet.set(signature, p += 4);
 
       // Servers shouldn't send packet type 60 in response to signed publickey

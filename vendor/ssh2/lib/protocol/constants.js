@@ -73,6 +73,15 @@ if (eddsaSupported)
   DEFAULT_SERVER_HOST_KEY.unshift('ssh-ed25519');
 const SUPPORTED_SERVER_HOST_KEY = DEFAULT_SERVER_HOST_KEY.concat([
   'ssh-dss',
+  // fleetctl: host certificates can be asked for explicitly (never by
+  // default, so plain-key defaults stay as they were).
+  ...(eddsaSupported ? ['ssh-ed25519-cert-v01@openssh.com'] : []),
+  'ecdsa-sha2-nistp256-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp384-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp521-cert-v01@openssh.com',
+  'rsa-sha2-512-cert-v01@openssh.com',
+  'rsa-sha2-256-cert-v01@openssh.com',
+  'ssh-rsa-cert-v01@openssh.com',
 ]);
 
 

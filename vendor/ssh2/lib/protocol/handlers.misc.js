@@ -3,6 +3,7 @@
 const {
   bufferSlice,
   bufferParser,
+  certBaseAlgo,
   doFatalError,
   sigSSHToASN1,
   writeUInt32BE,
@@ -250,19 +251,31 @@ module.exports = {
               realKeyAlgo = 'ssh-rsa';
               hashAlgo = 'sha512';
               break;
+            // fleetctl: RSA user certificates name their hash the same way.
+            case 'rsa-sha2-256-cert-v01@openssh.com':
+              realKeyAlgo = 'ssh-rsa-cert-v01@openssh.com';
+              hashAlgo = 'sha256';
+              break;
+            case 'rsa-sha2-512-cert-v01@openssh.com':
+              realKeyAlgo = 'ssh-rsa-cert-v01@openssh.com';
+              hashAlgo = 'sha512';
+              break;
           }
 
           if (hasSig) {
             const blobEnd = bufferParser.pos();
             let signature = bufferParser.readString();
             if (signature !== undefined) {
-              if (signature.length > (4 + keyAlgo.length + 4)
-                  && signature.utf8Slice(4, 4 + keyAlgo.length) === keyAlgo) {
+              // fleetctl: a certificate's signature carries the base algorithm
+              // name, so strip by that (a no-op for plain keys).
+              const sigAlgo = certBaseAlgo(keyAlgo);
+              if (signature.length > (4 + sigAlgo.length + 4)
+                  && signature.utf8Slice(4, 4 + sigAlgo.length) === sigAlgo) {
                 // Skip algoLen + algo + sigLen
-                signature = bufferSlice(signature, 4 + keyAlgo.length + 4);
+                signature = bufferSlice(signature, 4 + sigAlgo.length + 4);
               }
 
-              signature = sigSSHToASN1(signature, realKeyAlgo);
+              signature = sigSSHToASN1(signature, certBaseAlgo(realKeyAlgo));
               if (signature) {
                 const sessionID = self._kex.sessionID;
                 const blob = Buffer.allocUnsafe(4 + sessionID.length + blobEnd);

@@ -34,6 +34,7 @@ const { parseDERKey } = require('./keyParser.js');
 const {
   bufferFill,
   bufferParser,
+  certBaseAlgo,
   convertSignature,
   doFatalError,
   FastBuffer,
@@ -635,11 +636,12 @@ const createKeyExchange = (() => {
           );
         }
 
-        if (sigType !== negotiated.serverHostKey) {
+        // fleetctl: a host certificate signs with its base algorithm.
+        if (sigType !== certBaseAlgo(negotiated.serverHostKey)) {
           return doFatalError(
             this._protocol,
             `Wrong signature type: ${sigType}, `
-              + `expected: ${negotiated.serverHostKey}`,
+              + `expected: ${certBaseAlgo(negotiated.serverHostKey)}`,
             'handshake',
             DISCONNECT_REASON.KEY_EXCHANGE_FAILED
           );
@@ -687,7 +689,8 @@ const createKeyExchange = (() => {
 
         let hashAlgo;
         // Check if we need to override the default hash algorithm
-        switch (this.negotiated.serverHostKey) {
+        // fleetctl: RSA host certificates pick the hash the same way.
+        switch (certBaseAlgo(this.negotiated.serverHostKey)) {
           case 'rsa-sha2-256': hashAlgo = 'sha256'; break;
           case 'rsa-sha2-512': hashAlgo = 'sha512'; break;
         }
@@ -719,7 +722,8 @@ const createKeyExchange = (() => {
 
         let hashAlgo;
         // Check if we need to override the default hash algorithm
-        switch (this.negotiated.serverHostKey) {
+        // fleetctl: RSA host certificates pick the hash the same way.
+        switch (certBaseAlgo(this.negotiated.serverHostKey)) {
           case 'rsa-sha2-256': hashAlgo = 'sha256'; break;
           case 'rsa-sha2-512': hashAlgo = 'sha512'; break;
         }
@@ -739,7 +743,10 @@ const createKeyExchange = (() => {
           );
         }
 
-        signature = convertSignature(signature, this._hostKey.type);
+        // fleetctl: convert by the base key type (a host certificate's type
+        // names the certificate, e.g. ECDSA needs its SSH r/s encoding).
+        signature = convertSignature(signature,
+                                     certBaseAlgo(this._hostKey.type));
         if (signature === false) {
           return doFatalError(
             this._protocol,
@@ -759,7 +766,9 @@ const createKeyExchange = (() => {
           string    <method-specific data>
           string    signature of H
         */
-        const sigType = this.negotiated.serverHostKey;
+        // fleetctl: a host certificate signs with its base algorithm name;
+        // OpenSSH refuses the certificate name here ("key type does not match").
+        const sigType = certBaseAlgo(this.negotiated.serverHostKey);
         const sigTypeLen = Buffer.byteLength(sigType);
         const sigLen = 4 + sigTypeLen + 4 + signature.length;
         let p = this._protocol._packetRW.write.allocStartKEX;
@@ -1167,7 +1176,14 @@ const createKeyExchange = (() => {
                 DISCONNECT_REASON.KEY_EXCHANGE_FAILED
               );
             }
-            if (hostPubKeyType !== this.negotiated.serverHostKey) {
+            // fleetctl: an RSA host certificate is one blob type for every
+            // RSA signature algorithm.
+            const rsaCert = (
+              hostPubKeyType === 'ssh-rsa-cert-v01@openssh.com'
+              && /^rsa-sha2-(?:256|512)-cert-v01@openssh\.com$/
+                   .test(this.negotiated.serverHostKey)
+            );
+            if (hostPubKeyType !== this.negotiated.serverHostKey && !rsaCert) {
               // Check if we need to make an exception
               switch (this.negotiated.serverHostKey) {
                 case 'rsa-sha2-256':

@@ -1310,6 +1310,27 @@ RFC4716_Public.prototype = BaseKey;
 
 
 function parseDER(data, baseType, comment, fullType) {
+  // fleetctl: an OpenSSH certificate (PROTOCOL.certkeys) parses as a public
+  // key whose `type` is the certificate type and whose SSH form is the whole
+  // certificate, so certificates held by agents or presented by servers can be
+  // offered and checked; crypto uses the certified key. No trust checks here.
+  if (/-cert-v01@openssh\.com$/.test(fullType)) {
+    const start = (data._pos || 0);
+    if (!skipFields(data, 1)) // nonce
+      return new Error('Malformed OpenSSH certificate');
+    const plainType = fullType.replace(/-cert-v01@openssh\.com$/, '');
+    const key = parseDER(data, plainType, comment, plainType);
+    if (key instanceof Error)
+      return key;
+    const typeLen = Buffer.byteLength(fullType);
+    const cert = Buffer.allocUnsafe(4 + typeLen + data.length - start);
+    writeUInt32BE(cert, typeLen, 0);
+    cert.utf8Write(fullType, 4, typeLen);
+    data.copy(cert, 4 + typeLen, start);
+    key.type = fullType;
+    key[SYM_PUB_SSH] = cert;
+    return key;
+  }
   if (!isSupportedKeyType(baseType))
     return new Error(`Unsupported OpenSSH public key type: ${baseType}`);
 

@@ -164,6 +164,10 @@ module.exports = {
   bufferCopy,
   bufferSlice,
   FastBuffer,
+  // fleetctl: an OpenSSH certificate algorithm signs with its base algorithm
+  // (PROTOCOL.certkeys): ssh-ed25519-cert-v01@openssh.com -> ssh-ed25519,
+  // rsa-sha2-512-cert-v01@openssh.com -> rsa-sha2-512. Plain names pass through.
+  certBaseAlgo: (algo) => algo.replace(/-cert-v01@openssh\.com$/, ''),
   bufferFill: (buf, value, start, end) => {
     return TypedArrayFill.call(buf, value, start, end);
   },
