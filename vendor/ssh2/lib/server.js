@@ -1304,6 +1304,14 @@ class Client extends EventEmitter {
     return this;
   }
 
+  // fleetctl: open an agent channel back to the client (OpenSSH allows it
+  // when the client forwards its agent), so the server can use that agent
+  // even when no session channel ever sent auth-agent-req (ssh -J).
+  openssh_authAgent(cb) {
+    openChannel(this, 'auth-agent@openssh.com', cb);
+    return this;
+  }
+
   rekey(cb) {
     let error;
 
@@ -1366,6 +1374,10 @@ function openChannel(self, type, opts, cb) {
       self._protocol.openssh_forwardedStreamLocal(
         localChan, initWindow, maxPacket, opts
       );
+      break;
+    // fleetctl: see openssh_authAgent() above.
+    case 'auth-agent@openssh.com':
+      self._protocol.openssh_authAgent(localChan, initWindow, maxPacket);
       break;
     default:
       throw new Error(`Unsupported channel type: ${type}`);
