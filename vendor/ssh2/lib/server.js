@@ -551,11 +551,15 @@ class Client extends EventEmitter {
           let replied = false;
 
           let accept;
-          const reject = () => {
+          // fleetctl: reject(reasonCode, description) tells the client why
+          // (e.g. `ssh -W` prints "open failed: connect failed: <why>").
+          const reject = (reasonCode, description) => {
             if (replied)
               return;
             replied = true;
 
+            if (typeof reasonCode === 'number')
+              reason = reasonCode;
             if (reason === undefined) {
               if (localChan === -1)
                 reason = CHANNEL_OPEN_FAILURE.RESOURCE_SHORTAGE;
@@ -565,7 +569,10 @@ class Client extends EventEmitter {
 
             if (localChan !== -1)
               this._chanMgr.remove(localChan);
-            proto.channelOpenFail(info.sender, reason, '');
+            proto.channelOpenFail(info.sender, reason,
+                                  typeof description === 'string'
+                                    ? description
+                                    : '');
           };
           const reserveChannel = () => {
             localChan = this._chanMgr.add();
