@@ -245,6 +245,18 @@ class Channel extends DuplexStream {
     }
   }
 
+  // fleetctl: pass an RFC 4335 break on (client side).
+  sendBreak(length) {
+    if (this.server)
+      throw new Error('Client-only method called in server mode');
+
+    if (this.type === 'session'
+        && this.writable
+        && this.outgoing.state === 'open') {
+      this._client._protocol.channelBreak(this.outgoing.id, length, false);
+    }
+  }
+
   exit(statusOrSignal, coreDumped, msg) {
     if (!this.server)
       throw new Error('Server-only method called in client mode');

@@ -911,6 +911,16 @@ class Client extends EventEmitter {
                 return;
               }
               break;
+            // fleetctl: RFC 4335 break, so a proxy can pass it on.
+            case 'break':
+              if (listenerCount(session, 'break')
+                  && Buffer.isBuffer(data) && data.length >= 4) {
+                session.emit('break', accept, reject, {
+                  length: data.readUInt32BE(0)
+                });
+                return;
+              }
+              break;
             // XXX: is `auth-agent-req@openssh.com` really "post-real session
             // start"?
             case 'auth-agent-req@openssh.com':

@@ -1297,6 +1297,27 @@ class Protocol {
     );
     sendPacket(this, this._packetRW.write.finalize(packet));
   }
+  // fleetctl: RFC 4335 break request (client side), for proxies.
+  channelBreak(chan, length, wantReply) {
+    if (this._server)
+      throw new Error('Client-only method called in server mode');
+
+    let p = this._packetRW.write.allocStart;
+    const packet = this._packetRW.write.alloc(1 + 4 + 4 + 5 + 1 + 4);
+
+    packet[p] = MESSAGE.CHANNEL_REQUEST;
+    writeUInt32BE(packet, chan, ++p);
+    writeUInt32BE(packet, 5, p += 4);
+    packet.utf8Write('break', p += 4, 5);
+    packet[p += 5] = (wantReply === true ? 1 : 0);
+    writeUInt32BE(packet, length, ++p);
+
+    this._debug && this._debug(
+      `Outbound: Sending CHANNEL_REQUEST (r:${chan}, break: ${length})`
+    );
+    sendPacket(this, this._packetRW.write.finalize(packet));
+  }
+
   signal(chan, signal) {
     if (this._server)
       throw new Error('Client-only method called in server mode');
