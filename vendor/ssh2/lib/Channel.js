@@ -298,8 +298,31 @@ function windowAdjust(self) {
   self._client._protocol.channelWindowAdjust(self.outgoing.id, amt);
 }
 
+// fleetctl: after a window adjust, resume the stdout and the stderr chunk that
+// wait for window, each once. Upstream resumes only the first of them (a
+// stderr chunk parked behind a stdout one waits forever: the session hangs)
+// and leaves a resumed chunk in place, so a later stderr wait sends that
+// stdout chunk again. Each _write parks its rest again if the window runs out.
+function resumeWrites(channel) {
+  const chunk = channel._chunk;
+  const cb = channel._chunkcb;
+  const chunkErr = channel._chunkErr;
+  const cbErr = channel._chunkcbErr;
+  channel._chunk = channel._chunkcb = undefined;
+  channel._chunkErr = channel._chunkcbErr = undefined;
+  if (chunk)
+    channel._write(chunk, null, cb);
+  else if (cb)
+    cb();
+  if (chunkErr)
+    channel.stderr._write(chunkErr, null, cbErr);
+  else if (cbErr)
+    cbErr();
+}
+
 module.exports = {
   Channel,
+  resumeWrites, // fleetctl
   MAX_WINDOW,
   PACKET_SIZE,
   windowAdjust,

@@ -49,6 +49,7 @@ const {
   Channel,
   MAX_WINDOW,
   PACKET_SIZE,
+  resumeWrites, // fleetctl
   windowAdjust,
   WINDOW_THRESHOLD,
 } = require('./Channel.js');
@@ -624,18 +625,7 @@ class Client extends EventEmitter {
 
           if (channel._waitWindow) {
             channel._waitWindow = false;
-
-            if (channel._chunk) {
-              channel._write(channel._chunk, null, channel._chunkcb);
-            } else if (channel._chunkcb) {
-              channel._chunkcb();
-            } else if (channel._chunkErr) {
-              channel.stderr._write(channel._chunkErr,
-                                    null,
-                                    channel._chunkcbErr);
-            } else if (channel._chunkcbErr) {
-              channel._chunkcbErr();
-            }
+            resumeWrites(channel); // fleetctl: see Channel.js
           }
         },
         CHANNEL_SUCCESS: (p, recipient) => {
