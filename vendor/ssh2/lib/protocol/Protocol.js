@@ -2136,7 +2136,9 @@ function modesToBytes(modes) {
 
 function sendExtInfo(proto) {
   let serverSigAlgs =
-    'ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521'
+    // fleetctl: the missing comma after nistp521 hid ecdsa-sha2-nistp521 and
+    // rsa-sha2-512 from clients (OpenSSH then signed RSA with rsa-sha2-256).
+    'ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,'
       + 'rsa-sha2-512,rsa-sha2-256,ssh-rsa,ssh-dss';
   if (eddsaSupported)
     serverSigAlgs = `ssh-ed25519,${serverSigAlgs}`;
