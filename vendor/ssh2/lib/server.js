@@ -448,6 +448,11 @@ class Client extends EventEmitter {
       )
     );
     let kaCurCount = 0;
+    // fleetctl: a packet since the last tick means the client is alive: a
+    // flag per packet instead of re-arming the timer per packet (a timer list
+    // update for every keystroke and echo). The first keepalive goes out after
+    // one to two intervals of silence instead of exactly one.
+    let kaHeard = false;
     if (kaIntvl !== -1 && kaCountMax !== -1) {
       this.once('ready', () => {
         const onClose = () => {
@@ -455,6 +460,10 @@ class Client extends EventEmitter {
         };
         this.on('close', onClose).on('end', onClose);
         kaTimer = setInterval(() => {
+          if (kaHeard) { // fleetctl: see kaHeard
+            kaHeard = false;
+            return;
+          }
           if (++kaCurCount > kaCountMax) {
             clearInterval(kaTimer);
             const err = new Error('Keepalive timeout');
@@ -471,7 +480,7 @@ class Client extends EventEmitter {
       });
       // TODO: re-verify keepalive behavior with OpenSSH
       onPacket = () => {
-        kaTimer && kaTimer.refresh();
+        kaHeard = true; // fleetctl: see kaHeard
         kaCurCount = 0;
       };
     }
