@@ -831,6 +831,10 @@ const createKeyExchange = (() => {
           this._protocol._packetRW.write = hsWrite;
           hsCipherConfig = undefined;
           hsWrite = undefined;
+          // fleetctl: let this handshake's closures go (the prototype's
+          // finish() returns false from now on).
+          if (Object.prototype.hasOwnProperty.call(this, 'finish'))
+            delete this.finish;
           this._protocol._onHandshakeComplete(negotiated);
 
           return false;
@@ -843,6 +847,7 @@ const createKeyExchange = (() => {
           const newSecret = Buffer.allocUnsafe(4 + secret.length);
           writeUInt32BE(newSecret, secret.length, 0);
           newSecret.set(secret, 4);
+          secret.fill(0); // fleetctl: see below
           secret = newSecret;
         }
 
@@ -897,6 +902,10 @@ const createKeyExchange = (() => {
                                     this.sessionID,
                                     'F');
         }
+        // fleetctl: the shared secret is not needed once the keys are derived;
+        // the closures of this handshake outlive it, so do not keep it there.
+        secret.fill(0);
+        secret = undefined;
 
         const config = {
           inbound: {
@@ -992,6 +1001,10 @@ const createKeyExchange = (() => {
         // Cleanup/reset various state
         this._public = null;
         this._dh = null;
+        // fleetctl: and curve25519's ephemeral key pair, which would otherwise
+        // live as long as the connection (with it and the peer's public key
+        // the session keys can be derived again: no forward secrecy).
+        this._keys = null;
         this._kexinit = this._protocol._kexinit = undefined;
         this._remoteKexinit = undefined;
         this._identRaw = undefined;
