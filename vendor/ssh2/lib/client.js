@@ -90,6 +90,8 @@ class Client extends EventEmitter {
       allowAgentFwd: undefined,
       authHandler: undefined,
 
+      channelPacketSize: undefined, // fleetctl: see openChannel
+
       hostHashAlgo: undefined,
       hostHashCb: undefined,
       strictVendor: undefined,
@@ -129,6 +131,7 @@ class Client extends EventEmitter {
                              || typeof cfg.localPort === 'number'
                              ? cfg.localPort
                              : undefined);
+    this.config.channelPacketSize = cfg.channelPacketSize; // fleetctl
     this.config.forceIPv4 = cfg.forceIPv4 || false;
     this.config.forceIPv6 = cfg.forceIPv6 || false;
     this.config.keepaliveCountMax = (typeof cfg.keepaliveCountMax === 'number'
@@ -550,7 +553,8 @@ class Client extends EventEmitter {
             outgoing: {
               id: info.sender,
               window: info.window,
-              packetSize: info.packetSize,
+              // fleetctl: capped, see openChannel.
+              packetSize: Math.min(info.packetSize, channelPacketSize(this)),
               state: 'open'
             }
           };
@@ -1630,11 +1634,20 @@ class Client extends EventEmitter {
   }
 }
 
+// fleetctl: see openChannel.
+function channelPacketSize(self) {
+  const size = self.config.channelPacketSize;
+  return (size > 0 && size < PACKET_SIZE ? size : PACKET_SIZE);
+}
+
 function openChannel(self, type, opts, cb) {
   // Ask the server to open a channel for some purpose
   // (e.g. session (sftp, exec, shell), or forwarding a TCP connection
   const initWindow = MAX_WINDOW;
-  const maxPacket = PACKET_SIZE;
+  // fleetctl: config.channelPacketSize caps what the server may send us (and
+  // what we send), read per channel so it can be set after connect(): a relay
+  // sizes these to the channel it forwards into.
+  const maxPacket = channelPacketSize(self);
 
   if (typeof opts === 'function') {
     cb = opts;

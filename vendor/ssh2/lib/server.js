@@ -409,6 +409,13 @@ class Client extends EventEmitter {
     const unsentGlobalRequestsReplies = [];
     this._sock = socket;
     this._chanMgr = new ChannelManager(this);
+    // fleetctl: srvCfg.channelPacketSize caps channel data payloads both
+    // ways (what we send and what we let the client send); see CHANNEL_OPEN.
+    const chanPacketSize = (srvCfg.channelPacketSize > 0
+                            && srvCfg.channelPacketSize < PACKET_SIZE
+                            ? srvCfg.channelPacketSize
+                            : PACKET_SIZE);
+    this._chanPacketSize = chanPacketSize;
     this._debug = debug;
     this.noMoreSessions = false;
     this.authenticated = false;
@@ -548,6 +555,12 @@ class Client extends EventEmitter {
         CHANNEL_OPEN: (p, info) => {
           // Handle incoming requests from client
 
+          // fleetctl: a connection tunnelled inside another SSH channel sends
+          // packets that each fit in one packet of that channel, not 32 KiB
+          // plus framing split into a full packet and a tiny one.
+          if (info.packetSize > chanPacketSize)
+            info.packetSize = chanPacketSize;
+
           // Do early reject in some cases to prevent wasteful channel
           // allocation
           if ((info.type === 'session' && this.noMoreSessions)
@@ -613,7 +626,7 @@ class Client extends EventEmitter {
                   proto.channelOpenConfirm(info.sender,
                                            localChan,
                                            MAX_WINDOW,
-                                           PACKET_SIZE);
+                                           chanPacketSize); // fleetctl: capped
 
                   return instance;
                 };
@@ -651,7 +664,7 @@ class Client extends EventEmitter {
                   proto.channelOpenConfirm(info.sender,
                                            localChan,
                                            MAX_WINDOW,
-                                           PACKET_SIZE);
+                                           chanPacketSize); // fleetctl: capped
 
                   return stream;
                 };
@@ -690,7 +703,7 @@ class Client extends EventEmitter {
                   proto.channelOpenConfirm(info.sender,
                                            localChan,
                                            MAX_WINDOW,
-                                           PACKET_SIZE);
+                                           chanPacketSize); // fleetctl: capped
 
                   return stream;
                 };
@@ -722,6 +735,10 @@ class Client extends EventEmitter {
           const channel = this._chanMgr.get(info.recipient);
           if (typeof channel !== 'function')
             return;
+
+          // fleetctl: the same cap for channels the server opens.
+          if (info.packetSize > chanPacketSize)
+            info.packetSize = chanPacketSize;
 
           const chanInfo = {
             type: channel.type,
@@ -1360,7 +1377,7 @@ function openChannel(self, type, opts, cb) {
   // Ask the client to open a channel for some purpose (e.g. a forwarded TCP
   // connection)
   const initWindow = MAX_WINDOW;
-  const maxPacket = PACKET_SIZE;
+  const maxPacket = self._chanPacketSize; // fleetctl: capped, see CHANNEL_OPEN
 
   if (typeof opts === 'function') {
     cb = opts;
