@@ -59,6 +59,7 @@ const {
   isWritable,
   onChannelOpenFailure,
   onCHANNEL_CLOSE,
+  writeBatched, // fleetctl
 } = require('./utils.js');
 
 const bufferParser = makeBufferParser();
@@ -305,7 +306,7 @@ class Client extends EventEmitter {
       offer: (allOfferDefaults ? undefined : algorithms),
       onWrite: (data) => {
         if (isWritable(sock))
-          sock.write(data);
+          writeBatched(sock, data); // fleetctl: see utils.js
       },
       onError: (err) => {
         if (err.level === 'handshake')

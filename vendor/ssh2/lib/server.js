@@ -46,6 +46,7 @@ const {
   isWritable,
   onChannelOpenFailure,
   onCHANNEL_CLOSE,
+  writeBatched, // fleetctl
 } = require('./utils.js');
 
 const MAX_PENDING_AUTHS = 10;
@@ -502,7 +503,7 @@ class Client extends EventEmitter {
       banner: srvCfg.banner,
       onWrite: (data) => {
         if (isWritable(socket))
-          socket.write(data);
+          writeBatched(socket, data); // fleetctl: see utils.js
       },
       onError: (err) => {
         if (!proto._destruct)
