@@ -308,6 +308,9 @@ class Client extends EventEmitter {
         if (isWritable(sock))
           writeBatched(sock, data); // fleetctl: see utils.js
       },
+      // fleetctl: see arenaPacket() in protocol/crypto.js.
+      writeDrained: () => (sock.writableLength === 0
+                           && sock.writableCorked === 0),
       onError: (err) => {
         if (err.level === 'handshake')
           clearTimeout(this._readyTimeout);

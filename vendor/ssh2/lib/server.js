@@ -505,6 +505,9 @@ class Client extends EventEmitter {
         if (isWritable(socket))
           writeBatched(socket, data); // fleetctl: see utils.js
       },
+      // fleetctl: see arenaPacket() in protocol/crypto.js.
+      writeDrained: () => (socket.writableLength === 0
+                           && socket.writableCorked === 0),
       onError: (err) => {
         if (!proto._destruct)
           socket.removeAllListeners('data');

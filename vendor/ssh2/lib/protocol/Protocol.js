@@ -117,6 +117,11 @@ class Protocol {
     if (typeof onWrite !== 'function')
       throw new Error('Missing onWrite function');
     this._onWrite = (data) => { onWrite(data); };
+    // fleetctl: says whether everything handed to onWrite so far has left
+    // (copied on, or taken by the kernel); ciphers then reuse packet memory.
+    this._writeDrained = (typeof config.writeDrained === 'function'
+                          ? config.writeDrained
+                          : undefined);
 
     const onError = config.onError;
     if (typeof onError !== 'function')

@@ -919,6 +919,7 @@ const createKeyExchange = (() => {
           },
           outbound: {
             onWrite: this._protocol._onWrite,
+            writeDrained: this._protocol._writeDrained, // fleetctl
             seqno: this._protocol._cipher.outSeqno,
             cipherInfo: (isServer ? scCipherInfo : csCipherInfo),
             cipherIV: (isServer ? scIV : csIV),
