@@ -139,6 +139,12 @@ class Channel extends DuplexStream {
     this._chunkErr = undefined;
     this._chunkcbErr = undefined;
 
+    // fleetctl: the channel's one data consumer, handed each data packet
+    // straight from the packet handler while the channel flows and nothing
+    // waits in its Readable buffer (see pushData). Set by a Server serving a
+    // connection inside this channel (injectSocket) and by fleetctl's relay.
+    this._fleetctlSink = undefined;
+
     this.on('finish', onFinish)
         .on('prefinish', onFinish); // For node v0.11+
 
@@ -195,6 +201,29 @@ class Channel extends DuplexStream {
     }
 
     cb();
+  }
+
+  // fleetctl: send `data` as one data packet at once, skipping the Writable
+  // machinery, when that is exactly what write() would do now: open, nothing
+  // queued or corked, the whole of it within the window and one packet.
+  // Returns false (nothing done) otherwise; the caller then uses write().
+  // A connection served inside this channel writes each packet through here,
+  // and fleetctl's relay each chunk it copies between channels.
+  _fleetctlWriteNow(data) {
+    const outgoing = this.outgoing;
+    const len = data.length;
+    if (outgoing.state !== 'open'
+        || len === 0
+        || len > outgoing.window
+        || len > outgoing.packetSize
+        || this.writableLength !== 0
+        || this.writableCorked !== 0
+        || !this.writable) {
+      return false;
+    }
+    outgoing.window -= len;
+    this._client._protocol.channelData(outgoing.id, data);
+    return true;
   }
 
   eof() {
@@ -298,6 +327,23 @@ function windowAdjust(self) {
   self._client._protocol.channelWindowAdjust(self.outgoing.id, amt);
 }
 
+// fleetctl: channel.push(data) for a received data packet, except that a
+// channel with a sink (see _fleetctlSink) that flows with an empty buffer
+// hands the packet to the sink at once: the same order and backpressure as
+// its 'data' event (pausing the channel stops the sink: packets queue in the
+// buffer until it drains), less the stream's bookkeeping and ticks.
+function pushData(channel, data) {
+  if (channel._fleetctlSink !== undefined
+      && channel.readableFlowing === true
+      && channel.readableLength === 0
+      && !channel._readableState.ended
+      && !channel.destroyed) {
+    channel._fleetctlSink(data);
+    return true;
+  }
+  return channel.push(data);
+}
+
 // fleetctl: after a window adjust, resume the stdout and the stderr chunk that
 // wait for window, each once. Upstream resumes only the first of them (a
 // stderr chunk parked behind a stdout one waits forever: the session hangs)
@@ -322,6 +368,7 @@ function resumeWrites(channel) {
 
 module.exports = {
   Channel,
+  pushData, // fleetctl
   resumeWrites, // fleetctl
   MAX_WINDOW,
   PACKET_SIZE,

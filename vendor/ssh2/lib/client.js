@@ -49,6 +49,7 @@ const {
   Channel,
   MAX_WINDOW,
   PACKET_SIZE,
+  pushData, // fleetctl
   resumeWrites, // fleetctl
   windowAdjust,
   WINDOW_THRESHOLD,
@@ -591,7 +592,7 @@ class Client extends EventEmitter {
 
           channel.incoming.window -= data.length;
 
-          if (channel.push(data) === false) {
+          if (pushData(channel, data) === false) { // fleetctl: see Channel.js
             channel._waitChanDrain = true;
             return;
           }

@@ -35,6 +35,7 @@ const {
   Channel,
   MAX_WINDOW,
   PACKET_SIZE,
+  pushData, // fleetctl
   resumeWrites, // fleetctl
   windowAdjust,
   WINDOW_THRESHOLD,
@@ -791,7 +792,7 @@ class Client extends EventEmitter {
 
           channel.incoming.window -= data.length;
 
-          if (channel.push(data) === false) {
+          if (pushData(channel, data) === false) { // fleetctl: see Channel.js
             channel._waitChanDrain = true;
             return;
           }
@@ -1245,7 +1246,7 @@ class Client extends EventEmitter {
     socket.pause();
     cryptoInit.then(() => {
       proto.start();
-      socket.on('data', (data) => {
+      const onData = (data) => {
         try {
           proto.parse(data, 0, data.length);
         } catch (ex) {
@@ -1255,7 +1256,13 @@ class Client extends EventEmitter {
               socket.end();
           } catch {}
         }
-      });
+      };
+      socket.on('data', onData);
+      // fleetctl: served inside an ssh2 channel (a connection tunnelled in
+      // another): take its data packets without the stream layer both ways
+      // (see Channel#_fleetctlSink, Channel#_fleetctlWriteNow).
+      if (socket instanceof Channel)
+        socket._fleetctlSink = onData;
       socket.resume();
     }).catch((err) => {
       this.emit('error', err);

@@ -329,6 +329,10 @@ function uncorkSocket(socket) {
   socket.uncork();
 }
 function writeBatched(socket, data) {
+  // fleetctl: inside an ssh2 channel, straight to that channel's connection
+  // when nothing is queued (see Channel#_fleetctlWriteNow).
+  if (socket._fleetctlSink !== undefined && socket._fleetctlWriteNow(data))
+    return;
   // fleetctl: a small packet (a keystroke, its echo, a window adjust) on a
   // socket with nothing queued leaves at once: batching only pays for bulk.
   if (data.length < DIRECT_WRITE_MAX
