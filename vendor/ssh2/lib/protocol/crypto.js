@@ -40,11 +40,31 @@ let GenericCipher;
 let AESGCMDecipher;
 let ChaChaPolyDecipher;
 let GenericDecipher;
+// fleetctl: this copy ships without the C++ sources. The binding is built by
+// the installed ssh2 package's own install script (fleetctl depends on the
+// same ssh2 version for that alone), so load it from there, and only from that
+// version: a binding is tied to the JavaScript that drives it.
+const BINDING_VERSION = '1.17.0';
+let bindingError;
 try {
-  binding = require('./crypto/build/Release/sshcrypto.node');
-  ({ AESGCMCipher, ChaChaPolyCipher, GenericCipher,
-     AESGCMDecipher, ChaChaPolyDecipher, GenericDecipher } = binding);
-} catch {}
+  const pkgPath = require.resolve('ssh2/package.json');
+  const { version } = require(pkgPath);
+  if (version !== BINDING_VERSION) {
+    bindingError = `the installed ssh2 is ${version}, not ${BINDING_VERSION}`;
+  } else {
+    binding = require(require('path').join(
+      require('path').dirname(pkgPath),
+      'lib/protocol/crypto/build/Release/sshcrypto.node'
+    ));
+    ({ AESGCMCipher, ChaChaPolyCipher, GenericCipher,
+       AESGCMDecipher, ChaChaPolyDecipher, GenericDecipher } = binding);
+  }
+} catch (err) {
+  binding = undefined;
+  bindingError = (err && err.code === 'MODULE_NOT_FOUND'
+                  ? `not built (${err.message.split('\n')[0]})`
+                  : String(err && err.message));
+}
 
 const CIPHER_STREAM = 1 << 0;
 const CIPHER_INFO = (() => {
@@ -1639,6 +1659,7 @@ module.exports = {
   CIPHER_INFO,
   MAC_INFO,
   bindingAvailable: !!binding,
+  bindingError, // fleetctl: why the binding did not load, for diagnostics
   init: (() => {
     // eslint-disable-next-line no-async-promise-executor
     return new Promise(async (resolve, reject) => {
