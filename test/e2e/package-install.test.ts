@@ -6,7 +6,8 @@
  * certificates to a real sshd, recorded, with ssh2's native crypto binding loaded.
  * Nothing is patched at install time: the installed copy runs vendor/ssh2 from the tarball.
  */
-import {existsSync, readFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {delimiter, dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -48,26 +49,6 @@ describe('the packed package, installed the ways users install it', () => {
   let tarball = ''
   let packed: string[] = []
 
-  beforeAll(async () => {
-    // `npm test` builds first. Packing with --ignore-scripts skips prepack's rebuild, which would
-    // delete dist/ under the suites running beside this one; what is packed is that build.
-    expect(existsSync(join(ROOT, 'dist', 'commands')) && existsSync(join(ROOT, 'oclif.manifest.json')), 'run `npm run build` first').toBe(true)
-    const {stdout} = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', tmp.dir('pack')], ROOT)
-    const [info] = JSON.parse(stdout) as {filename: string; files: {path: string}[]}[]
-    tarball = join(tmp.path, 'pack', info!.filename)
-    packed = info!.files.map((file) => file.path)
-  }, INSTALL_TIMEOUT)
-
-  afterAll(() => tmp.remove())
-
-  it('ships bin/run.js, dist, the manifest, LICENSE and vendor/ssh2; not bin/dev.js, the sources or tests', () => {
-    expect(packed).toEqual(expect.arrayContaining(['bin/run.js', 'dist/commands/proxy/start.js', 'oclif.manifest.json', 'LICENSE', 'vendor/ssh2/lib/index.js', 'vendor/ssh2/LICENSE', 'vendor/ssh2/FLEETCTL.md']))
-    expect(packed).not.toContain('bin/dev.js')
-    expect(packed.filter((path) => /^(src|test|patches|scripts)\//.test(path))).toEqual([])
-    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {scripts: Record<string, string>}
-    expect(manifest.scripts.postinstall).toBeUndefined()
-  })
-
   const installs = [
     {
       how: 'globally into a fresh prefix',
@@ -80,7 +61,7 @@ describe('the packed package, installed the ways users install it', () => {
       how: 'as a dependency of a fresh project',
       async install(dir: string): Promise<string> {
         const project = join(dir, 'project')
-        await execa('mkdir', ['-p', project])
+        mkdirSync(project, {recursive: true})
         await npm(['init', '-y'], project)
         await npm(['install', '--cache', join(dir, 'npm-cache'), '--omit=dev', tarball], project)
         return join(project, 'node_modules', '.bin', 'fleetctl')
@@ -88,7 +69,35 @@ describe('the packed package, installed the ways users install it', () => {
     },
   ]
 
-  describe.each(installs)('installed $how', ({how, install}) => {
+  const installed = new Map<string, Promise<string>>()
+
+  beforeAll(async () => {
+    // `npm test` builds first. Packing with --ignore-scripts skips prepack's rebuild, which would
+    // delete dist/ under the suites running beside this one; what is packed is that build.
+    expect(existsSync(join(ROOT, 'dist', 'commands')) && existsSync(join(ROOT, 'oclif.manifest.json')), 'run `npm run build` first').toBe(true)
+    const {stdout} = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', tmp.dir('pack')], ROOT)
+    const [info] = JSON.parse(stdout) as {filename: string; files: {path: string}[]}[]
+    tarball = join(tmp.path, 'pack', info!.filename)
+    packed = info!.files.map((file) => file.path)
+    // Both installs at once (mostly waiting on the registry); each suite below awaits its own.
+    for (const {how, install} of installs) {
+      const done = install(tmp.dir(`${how.split(' ')[0]}-install`))
+      done.catch(() => {})
+      installed.set(how, done)
+    }
+  }, INSTALL_TIMEOUT)
+
+  afterAll(() => tmp.remove())
+
+  it('ships bin/run.js, dist, the manifest, LICENSE and vendor/ssh2; not bin/dev.js, the sources or tests', () => {
+    expect(packed).toEqual(expect.arrayContaining(['bin/run.js', 'dist/commands/proxy/start.js', 'oclif.manifest.json', 'LICENSE', 'vendor/ssh2/lib/index.js', 'vendor/ssh2/LICENSE', 'vendor/ssh2/FLEETCTL.md']))
+    expect(packed).not.toContain('bin/dev.js')
+    expect(packed.filter((path) => /^(src|test|patches|scripts)\//.test(path))).toEqual([])
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {scripts: Record<string, string>}
+    expect(manifest.scripts.postinstall).toBeUndefined()
+  })
+
+  describe.each(installs)('installed $how', ({how}) => {
     const dir = (name: string) => tmp.dir(`${how.split(' ')[0]}-${name}`)
     let bin = ''
     let proxy: RunningProxy | undefined
@@ -99,7 +108,7 @@ describe('the packed package, installed the ways users install it', () => {
       commandResult(await execa(bin, args, {cwd: dir('cwd'), env: {...userEnv(), NO_COLOR: '1', ...env}, extendEnv: false, reject: false, stdin: 'ignore', timeout: 60_000}))
 
     beforeAll(async () => {
-      bin = await install(dir('install'))
+      bin = await installed.get(how)!
     }, INSTALL_TIMEOUT)
 
     afterAll(async () => {
@@ -142,6 +151,41 @@ describe('the packed package, installed the ways users install it', () => {
       const recordings = (await proxy.recordings()).filter((path) => !before.has(path))
       expect(recordings).toHaveLength(1)
       expect(readFileSync(recordings[0]!, 'utf8')).toContain('package-42')
+    })
+
+    // Last, since they break the installed copy on purpose.
+    it('without the native binding: proxy start and doctor say so and what to install', async () => {
+      await proxy?.stop()
+      proxy = undefined
+      const packageDir = dirname(dirname(realpathSync(bin)))
+      const ssh2Dir = dirname(createRequire(join(packageDir, 'package.json')).resolve('ssh2/package.json'))
+      rmSync(join(ssh2Dir, 'lib', 'protocol', 'crypto', 'build'), {force: true, recursive: true})
+      const home = dir('home')
+
+      proxy = await startProxy(home, ['--public-addr', '127.0.0.1'], userEnv(), [], bin)
+      expect(proxy.events().find((e) => e.event === 'proxy.listening')).toMatchObject({native_crypto: false})
+      const missing = proxy.events().find((e) => e.event === 'proxy.native_crypto_missing')
+      expect(missing?.reason).toMatch(/^not built/)
+      expect(JSON.stringify(missing?.fix)).toContain('apt-get install -y python3 make g++')
+      expect(JSON.stringify(missing?.fix)).toContain('npm rebuild ssh2')
+      await proxy.stop()
+      proxy = undefined
+
+      const doctor = await run(['doctor', '--json', '--timeout', '1'], {FLEETCTL_HOME: home})
+      const finding = (JSON.parse(doctor.stdout) as {findings: {check: string; status: string; fix?: string}[]}).findings.find((f) => f.check === 'ssh2')
+      expect(finding, doctor.stdout).toMatchObject({status: 'warn'})
+      expect(finding?.fix).toContain('apt-get install -y python3 make g++')
+    })
+
+    it('with an ssh2 lacking certificate support, proxy start refuses and names the cause', async () => {
+      const packageDir = dirname(dirname(realpathSync(bin)))
+      const ssh2Dir = dirname(createRequire(join(packageDir, 'package.json')).resolve('ssh2/package.json'))
+      // The npm package's own lib/ is upstream ssh2, as an install-time patch that did not run leaves it.
+      cpSync(join(ssh2Dir, 'lib'), join(packageDir, 'vendor', 'ssh2', 'lib'), {recursive: true})
+      const start = await run(['proxy', 'start', '--listen', '127.0.0.1:0', '--public-addr', '127.0.0.1'], {FLEETCTL_HOME: dir('home')})
+      expect(start.exitCode).toBe(1)
+      expect(start.stderr.replaceAll(/\s*›\s*/g, ' ')).toMatch(/lacks OpenSSH certificate support: it parses an OpenSSH certificate as a plain key/)
+      expect(start.stderr).not.toMatch(/Unsupported key format/)
     })
   })
 })
