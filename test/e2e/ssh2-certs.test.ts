@@ -1,7 +1,7 @@
 /**
- * ssh2 (the copy in vendor/ssh2, loaded through src/ssh/ssh2.ts) against real OpenSSH, with OpenSSH certificates made by
- * ssh-keygen at test time: the four roles the proxy needs, the agent channel back to the client,
- * and the plain-key paths that must keep working.
+ * ssh2 (vendor/ssh2, loaded through src/ssh/ssh2.ts) against real OpenSSH, with OpenSSH
+ * certificates made by ssh-keygen at test time: the four roles the proxy needs, the agent channel
+ * back to the client, and the plain-key paths that must keep working.
  */
 import {mkdirSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
