@@ -91,7 +91,8 @@ const vendoredBuild = (): Ssh2Build => ({
 /**
  * Why an ssh2 build cannot do what fleetctl needs (OpenSSH certificates as keys and as host-key
  * algorithms), or undefined when it can. A functional check of the code that runs, not a
- * version check: an unpatched ssh2 refuses the certificate ("Unsupported key format").
+ * version check: an unpatched ssh2 reads the certificate as its plain key, and the proxy would
+ * later fail with nothing but "host certificate: Unsupported key format".
  */
 export function certificateSupportProblem(build: Ssh2Build = vendoredBuild()): string | undefined {
   const parsed = build.parseKey(SELF_CHECK_CERTIFICATE)
