@@ -21,7 +21,9 @@ import type {Sshd} from '../helpers/sshd.js'
 import {tmpDir} from '../helpers/tmp.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const INSTALL_TIMEOUT = 600_000
+const INSTALL_TIMEOUT = 900_000
+/** Each step starts several processes from the installed copy; generous for a loaded machine. */
+const STEP_TIMEOUT = 240_000
 
 /**
  * The environment of a user's shell: no npm_* variables from the `npm test` running this, and no
@@ -151,7 +153,7 @@ describe('the packed package, installed the ways users install it', () => {
       const recordings = (await proxy.recordings()).filter((path) => !before.has(path))
       expect(recordings).toHaveLength(1)
       expect(readFileSync(recordings[0]!, 'utf8')).toContain('package-42')
-    })
+    }, STEP_TIMEOUT)
 
     // Last, since they break the installed copy on purpose.
     it('without the native binding: proxy start and doctor say so and what to install', async () => {
@@ -175,7 +177,7 @@ describe('the packed package, installed the ways users install it', () => {
       const finding = (JSON.parse(doctor.stdout) as {findings: {check: string; status: string; fix?: string}[]}).findings.find((f) => f.check === 'ssh2')
       expect(finding, doctor.stdout).toMatchObject({status: 'warn'})
       expect(finding?.fix).toContain('apt-get install -y python3 make g++')
-    })
+    }, STEP_TIMEOUT)
 
     it('with an ssh2 lacking certificate support, proxy start refuses and names the cause', async () => {
       const packageDir = dirname(dirname(realpathSync(bin)))
@@ -186,6 +188,6 @@ describe('the packed package, installed the ways users install it', () => {
       expect(start.exitCode).toBe(1)
       expect(start.stderr.replaceAll(/\s*›\s*/g, ' ')).toMatch(/lacks OpenSSH certificate support: it parses an OpenSSH certificate as a plain key/)
       expect(start.stderr).not.toMatch(/Unsupported key format/)
-    })
+    }, STEP_TIMEOUT)
   })
 })
