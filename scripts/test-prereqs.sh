@@ -14,6 +14,9 @@ command -v asciinema >/dev/null 2>&1 || missing+=(asciinema)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The package-install test builds ssh2's native crypto binding from source (node-gyp) and expects it.
+command -v make >/dev/null 2>&1 || missing+=(make)
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
 # enroll host --sudo is tested with a real sudo (passwordless for one test user, refused for another).
 command -v sudo >/dev/null 2>&1 || missing+=(sudo)
 

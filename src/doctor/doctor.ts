@@ -9,6 +9,7 @@ import {
 } from '../certs/index.js'
 import {maxStartupsAdvice} from '../enroll/inspect.js'
 import {readInventory} from '../inventory/store.js'
+import {certificateSupportProblem, NATIVE_CRYPTO_HINTS, nativeCrypto} from '../ssh/index.js'
 import {readConfig} from '../state/config.js'
 import {parseProxyAddress, type ProxyAddress} from '../ssh-config/render.js'
 import {effectiveSshConfig, scanHostKeys, serverDate} from './probes.js'
@@ -16,7 +17,7 @@ import {effectiveSshConfig, scanHostKeys, serverDate} from './probes.js'
 export type FindingStatus = 'fail' | 'ok' | 'skip' | 'warn'
 
 export interface Finding {
-  check: 'agent' | 'clock' | 'host' | 'proxy' | 'ssh-config' | 'sshd'
+  check: 'agent' | 'clock' | 'host' | 'proxy' | 'ssh-config' | 'ssh2' | 'sshd'
   /** The exact thing to do about it, when something is wrong. */
   fix?: string
   message: string
@@ -68,7 +69,7 @@ async function agentFinding(options: DoctorOptions, userCA: PublicKey): Promise<
  * config, proxy, host, clock), each failure with its fix. Probes run the real ssh tools.
  */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
-  const findings: Finding[] = []
+  const findings: Finding[] = [ssh2Finding()]
   const userCA = await loadCAPublicKey(options.home, 'user')
   const hostCA = await loadCAPublicKey(options.home, 'host')
   const config = await readConfig(options.home)
@@ -141,6 +142,26 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   findings.push(await clockFinding(options.web ?? (proxy ? `${proxy.host}:3080` : undefined)))
 
   return {findings, host: options.host, ok: !findings.some((f) => f.status === 'fail'), proxy}
+}
+
+/**
+ * This installation's ssh2, which `fleetctl proxy start` runs on: certificate support (the proxy
+ * refuses to start without it) and the native crypto binding (without it ciphers run in
+ * JavaScript and bulk transfers are slower).
+ */
+export function ssh2Finding(): Finding {
+  const problem = certificateSupportProblem()
+  if (problem) {
+    return {check: 'ssh2', fix: 'Reinstall fleetctl from its package: it carries its own ssh2 under vendor/ssh2.', message: `this fleetctl's ssh2 lacks OpenSSH certificate support (${problem}): \`fleetctl proxy start\` refuses to start`, status: 'fail'}
+  }
+  const native = nativeCrypto()
+  if (native.loaded) return {check: 'ssh2', message: "OpenSSH certificates supported; ssh2's native crypto binding loaded (native_crypto: true)", status: 'ok'}
+  return {
+    check: 'ssh2',
+    fix: `${NATIVE_CRYPTO_HINTS.join('. ')}.`,
+    message: `ssh2's native crypto binding did not load (${native.problem}): a proxy started here runs its ciphers in JavaScript, slower for bulk transfers (native_crypto: false)`,
+    status: 'warn',
+  }
 }
 
 async function hostFinding(name: string, target: {host: string; port: number}, hostCA: PublicKey, timeoutSeconds: number): Promise<Finding> {

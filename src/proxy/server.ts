@@ -1,7 +1,7 @@
 import {createServer, type Server as NetServer} from 'node:net'
 import type {Server as HttpsServer} from 'node:https'
 
-import {certificateTrust, nativeCryptoLoaded} from '../ssh/index.js'
+import {assertCertificateSupport, certificateTrust, NATIVE_CRYPTO_HINTS, nativeCrypto, nativeCryptoLoaded} from '../ssh/index.js'
 import {statePaths} from '../state/home.js'
 import {type ProxyConfig, proxyPrincipals} from './config.js'
 import type {ActiveSession, ProxyServices} from './context.js'
@@ -37,6 +37,7 @@ export class ProxyServer {
   }
 
   static async create(config: ProxyConfig, log: Logger, overrides: {audit?: AuditSink; recorder?: SessionRecorder} = {}): Promise<ProxyServer> {
+    assertCertificateSupport()
     await ensureCertificateAuthorities(config.home, log)
     const identity = await loadProxyIdentity({home: config.home, principals: proxyPrincipals(config), mintedTtlSeconds: config.hostCertificateTtlSeconds}, log)
     const paths = statePaths(config.home)
@@ -83,7 +84,10 @@ export class ProxyServer {
       single_threaded_gc: process.execArgv.includes('--single-threaded-gc'),
     })
     if (!config.checksHostKeys) log.warn('proxy.host_checks_off', {msg: 'proxy_checks_host_keys is off: hosts without a fleet host certificate are accepted (a warning is logged for each)'})
-    if (!nativeCryptoLoaded()) log.warn('proxy.native_crypto_missing', {msg: "ssh2's native crypto binding did not load; ciphers run in JavaScript and bulk transfers are slower"})
+    const native = nativeCrypto()
+    if (!native.loaded) {
+      log.warn('proxy.native_crypto_missing', {msg: "ssh2's native crypto binding did not load; ciphers run in JavaScript and bulk transfers are slower", reason: native.problem, fix: NATIVE_CRYPTO_HINTS})
+    }
     return {ssh, web}
   }
 

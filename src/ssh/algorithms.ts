@@ -1,7 +1,6 @@
 /** SSH algorithm names for OpenSSH certificates (PROTOCOL.certkeys), and the ciphers fleetctl offers. */
-import {createRequire} from 'node:module'
-
 import {isCertificateAlgorithm} from '../certs/index.js'
+import {defaultCiphers} from './ssh2.js'
 
 export {isCertificateAlgorithm} from '../certs/index.js'
 
@@ -57,9 +56,7 @@ const AEAD_CIPHERS = new Set(['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com'
  * the proxy asks hosts for, since in SSH the client's preference decides.
  */
 export function clientCiphers(): string[] {
-  const require = createRequire(import.meta.url)
-  const {DEFAULT_CIPHER} = require('ssh2/lib/protocol/constants.js') as {DEFAULT_CIPHER: string[]}
-  return DEFAULT_CIPHER.filter((name) => AEAD_CIPHERS.has(name))
+  return defaultCiphers().filter((name) => AEAD_CIPHERS.has(name))
 }
 
 /** `fast`: only the quickest AEAD cipher family here; `compatible`: every AEAD cipher. */

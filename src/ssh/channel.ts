@@ -1,6 +1,6 @@
 import type {Readable, Writable} from 'node:stream'
 
-/** What the fleetctl patch adds to ssh2's Channel (see patches/ssh2+1.17.0.patch, Channel.js). */
+/** What vendor/ssh2 adds to ssh2's Channel (lib/Channel.js; see vendor/ssh2/FLEETCTL.md). */
 interface DirectChannel {
   /** Send one data packet now, skipping the Writable; false when write() would queue it. */
   _fleetctlWriteNow?: (data: Buffer) => boolean

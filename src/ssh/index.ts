@@ -1,4 +1,6 @@
 /** The SSH layer: ssh2 with OpenSSH certificates, behind a small API. Nothing else imports ssh2. */
+export {assertCertificateSupport, certificateSupportProblem, NATIVE_CRYPTO_HINTS, nativeCrypto} from './ssh2.js'
+export type {NativeCrypto} from './ssh2.js'
 export {agentIdentities, agentSign, CertificateAgent, ForwardedAgent} from './agent.js'
 export type {AgentIdentity, SshAgent} from './agent.js'
 export {baseAlgorithm, blobKeyType, CERT_HOST_KEY_ALGORITHMS, isCertificateAlgorithm, PLAIN_HOST_KEY_ALGORITHMS} from './algorithms.js'

@@ -1,9 +1,8 @@
-import {createRequire} from 'node:module'
 import type {Duplex} from 'node:stream'
 
 import {type CipherPolicy, serverCiphers} from './algorithms.js'
 import type {HostKeyEntry} from './host-certificate.js'
-import {type ClientInfo, type Connection, type RejectConnection, Server, type ServerConfig} from './ssh2.js'
+import {type ClientInfo, type Connection, nativeCrypto, type RejectConnection, Server, type ServerConfig} from './ssh2.js'
 
 /** An ssh2 server that never listens itself: sockets and channel streams are handed to it. */
 export interface SshServer {
@@ -40,7 +39,7 @@ export function tunnelledPacketSize(channel: Duplex): number | undefined {
 /** An ssh2 `Server` for `hostKeys`; `onConnection` gets every connection served on it. */
 export function createSshServer(options: SshServerOptions, onConnection: (connection: Connection, info: ClientInfo) => void): SshServer {
   const server = new Server(
-    // channelPacketSize: added by the fleetctl patch.
+    // channelPacketSize: added in vendor/ssh2.
     {
       algorithms: {cipher: serverCiphers(options.ciphers) as never},
       debug: options.debug,
@@ -63,7 +62,7 @@ export const ChannelOpenFailure = {
 
 /**
  * Reject a channel open with a reason the client prints (`ssh -W` shows "channel 0: open failed:
- * connect failed: <description>"); the fleetctl patch lets ssh2's reject carry both.
+ * connect failed: <description>"); vendor/ssh2's reject carries both.
  */
 export function rejectChannelOpen(reject: RejectConnection, description: string, code: number = ChannelOpenFailure.connectFailed): void {
   ;(reject as unknown as (code: number, description: string) => void)(code, description)
@@ -71,6 +70,5 @@ export function rejectChannelOpen(reject: RejectConnection, description: string,
 
 /** Whether ssh2's native crypto binding (AES-GCM, ChaCha20-Poly1305 in C) loaded; pure JS is slower. */
 export function nativeCryptoLoaded(): boolean {
-  const require = createRequire(import.meta.url)
-  return (require('ssh2/lib/protocol/crypto.js') as {bindingAvailable?: boolean}).bindingAvailable === true
+  return nativeCrypto().loaded
 }

@@ -127,7 +127,7 @@ export function dialUpstream(options: UpstreamDialOptions): Promise<UpstreamHost
     },
     close: () => client.end(),
     async login(login, userAgent, loginOptions = {}) {
-      // Read by the fleetctl patch whenever a channel is opened.
+      // Read by vendor/ssh2 whenever a channel is opened.
       ;(client as unknown as {config: {channelPacketSize?: number}}).config.channelPacketSize = loginOptions.channelPacketSize
       const agent = new CertificateAgent(typeof userAgent === 'string' ? new OpenSSHAgent(userAgent) : userAgent)
       const identities = await agentIdentities(agent).catch((error: Error) => {

@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import type {Duplex} from 'node:stream'
 
 import {execa} from 'execa'
-import ssh2 from 'ssh2'
+import * as ssh2 from '../../src/ssh/ssh2.js'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 

@@ -1,13 +1,13 @@
 /**
- * ssh2 (with patches/ssh2+1.17.0.patch) against real OpenSSH, with OpenSSH certificates made by
- * ssh-keygen at test time: the four roles the proxy needs, the agent channel back to the client,
- * and the plain-key paths that must keep working.
+ * ssh2 (vendor/ssh2, loaded through src/ssh/ssh2.ts) against real OpenSSH, with OpenSSH
+ * certificates made by ssh-keygen at test time: the four roles the proxy needs, the agent channel
+ * back to the client, and the plain-key paths that must keep working.
  */
 import {mkdirSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import ssh2 from 'ssh2'
+import * as ssh2 from '../../src/ssh/ssh2.js'
 import type {ClientChannel, ParsedKey} from 'ssh2'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 

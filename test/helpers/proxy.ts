@@ -41,10 +41,12 @@ export interface RunningProxy extends Daemon {
 
 /**
  * `fleetctl proxy start` on loopback with kernel-chosen ports; ready at its proxy.listening line.
- * `nodeArgs` go to node itself (the bench profiles the proxy with `--cpu-prof`).
+ * `nodeArgs` go to node itself (the bench profiles the proxy with `--cpu-prof`). `bin`: run this
+ * installed `fleetctl` executable as it is (its own #! line) instead of this checkout's build.
  */
-export async function startProxy(home: string, args: string[] = [], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<RunningProxy> {
-  const daemon = await startDaemon(process.execPath, [...FLEETCTL_NODE_FLAGS, ...nodeArgs, FLEETCTL_BIN, 'proxy', 'start', '--listen', '127.0.0.1:0', '--web-listen', '127.0.0.1:0', ...args], {
+export async function startProxy(home: string, args: string[] = [], env: Record<string, string> = {}, nodeArgs: string[] = [], bin?: string): Promise<RunningProxy> {
+  const [command, ...prefix] = bin ? [bin] : [process.execPath, ...FLEETCTL_NODE_FLAGS, ...nodeArgs, FLEETCTL_BIN]
+  const daemon = await startDaemon(command!, [...prefix, 'proxy', 'start', '--listen', '127.0.0.1:0', '--web-listen', '127.0.0.1:0', ...args], {
     env: {...process.env, ...env, FLEETCTL_HOME: home, NO_COLOR: '1'},
     ready: (output) => output.includes('"event":"proxy.listening"'),
     timeoutMs: 20_000,

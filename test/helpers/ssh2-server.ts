@@ -4,7 +4,7 @@
  */
 import type {AddressInfo, Socket} from 'node:net'
 
-import ssh2 from 'ssh2'
+import * as ssh2 from '../../src/ssh/ssh2.js'
 import type {Connection, PublicKeyAuthContext, ServerChannel, ServerConfig} from 'ssh2'
 
 export interface AuthRecord {

@@ -1,8 +1,8 @@
 /**
- * The patched ssh2's certificate parsing and the src/ssh glue, in process: certificates come from
+ * The vendored ssh2's certificate parsing and the src/ssh glue, in process: certificates come from
  * src/certs (generateKey + signCertificate), no OpenSSH processes.
  */
-import ssh2 from 'ssh2'
+import * as ssh2 from '../../../src/ssh/ssh2.js'
 import type {ParsedKey, PublicKeyAuthContext} from 'ssh2'
 import {describe, expect, it} from 'vitest'
 
