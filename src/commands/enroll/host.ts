@@ -5,7 +5,7 @@ import {commaList} from '../../base/list.js'
 import {durationFlag} from '../../base/flags.js'
 import {concurrencyFlag, progressStyle, reloadCommandFlag, sshAccess, sshAccessFlags, sshdConfigFlag, sshdConfigPath} from '../../enroll/flags.js'
 import {canPrompt, confirmChanges, confirmHostKey} from '../../enroll/prompts.js'
-import {enrollHosts, renderSummary, type RunReport} from '../../enroll/run.js'
+import {enrollHosts, renderSummary, runExitCode, type RunReport} from '../../enroll/run.js'
 import {collectTargets} from '../../enroll/targets.js'
 
 export default class EnrollHost extends FleetCommand<typeof EnrollHost> {
@@ -71,7 +71,7 @@ the diff and changes nothing; a second run reports "unchanged" and changes no by
       for (const warning of host.warnings) this.say(`warning: ${host.host}: ${warning}`)
     }
     this.say(renderSummary(result))
-    if (result.counts.failed > 0) process.exitCode = 1
+    if (result.counts.failed > 0) process.exitCode = runExitCode(result)
     return result
   }
 }

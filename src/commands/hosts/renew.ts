@@ -5,7 +5,7 @@ import {durationFlag} from '../../base/flags.js'
 import {concurrencyFlag, progressStyle} from '../../enroll/flags.js'
 import {canPrompt, confirmChanges} from '../../enroll/prompts.js'
 import {renewHosts} from '../../enroll/renew.js'
-import {renderSummary, type RunReport} from '../../enroll/run.js'
+import {renderSummary, runExitCode, type RunReport} from '../../enroll/run.js'
 
 export default class HostsRenew extends FleetCommand<typeof HostsRenew> {
   static override summary = 'Re-sign host certificates that expire soon and push them; sshd only reloads.'
@@ -47,7 +47,7 @@ reached the way they were enrolled (same user, port, identity and ssh options).`
       ...(interactive ? {confirmChanges} : {}),
     })
     this.say(renderSummary(result))
-    if (result.counts.failed > 0) process.exitCode = 1
+    if (result.counts.failed > 0) process.exitCode = runExitCode(result)
     return result
   }
 }

@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {FleetCommand} from '../../base/command.js'
 import {concurrencyFlag, progressStyle, reloadCommandFlag, sshAccess, sshAccessFlags, sshdConfigFlag, sshdConfigPath} from '../../enroll/flags.js'
 import {canPrompt, confirmChanges, confirmHostKey} from '../../enroll/prompts.js'
-import {renderSummary, type RunReport} from '../../enroll/run.js'
+import {renderSummary, runExitCode, type RunReport} from '../../enroll/run.js'
 import {collectTargets} from '../../enroll/targets.js'
 import {unenrollHosts} from '../../enroll/unenroll.js'
 
@@ -50,7 +50,7 @@ byte back. Hosts are named as for enroll host ([user@]host[:port], --inventory, 
     )
     for (const host of result.hosts) if (host.diff) this.say(`== ${host.host}\n${host.diff}`)
     this.say(renderSummary(result))
-    if (result.counts.failed > 0) process.exitCode = 1
+    if (result.counts.failed > 0) process.exitCode = runExitCode(result)
     return result
   }
 }
