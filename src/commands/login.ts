@@ -25,8 +25,14 @@ use with IdentityFile and CertificateFile.`
     'key-type': Flags.option({default: 'ed25519', options: ['ed25519', 'ecdsa', 'rsa'] as const, summary: 'Type of the key to generate.'})(),
     'no-agent': Flags.boolean({summary: 'Write the key and certificate files only; do not load them into ssh-agent.'}),
     principals: Flags.string({env: 'FLEETCTL_PRINCIPALS', summary: 'Logins the certificate allows, comma-separated (default: the user).'}),
-    ttl: Flags.string({default: '12h', env: 'FLEETCTL_TTL', summary: 'Certificate lifetime, e.g. 12h, 30m.'}),
-    user: Flags.string({default: userInfo().username, env: 'FLEETCTL_USER', summary: 'Your user name (the certificate key id and default principal).'}),
+    ttl: Flags.string({default: '12h', env: 'FLEETCTL_LOGIN_TTL', summary: 'Certificate lifetime, e.g. 12h, 30m.'}),
+    // Looked up when the command runs: a value here would be the build machine's user, frozen into the manifest and --help.
+    user: Flags.string({
+      default: async () => userInfo().username,
+      defaultHelp: async () => 'your login name',
+      env: 'FLEETCTL_USER',
+      summary: 'Your user name (the certificate key id and default principal).',
+    }),
   }
 
   async run(): Promise<LoginResult> {

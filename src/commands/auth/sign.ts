@@ -35,7 +35,7 @@ forwarding, user rc) unless --extensions says otherwise.`
     principals: Flags.string({dependsOn: ['user'], summary: 'Logins the user certificate allows (comma-separated; default: the user).'}),
     'public-key': Flags.string({summary: 'Sign this existing OpenSSH public key file instead of generating a key.'}),
     'source-address': Flags.string({dependsOn: ['user'], summary: 'Critical option source-address: client addresses/CIDRs allowed (comma-separated).'}),
-    ttl: Flags.string({env: 'FLEETCTL_TTL', summary: 'Validity, e.g. 12h, 30d, 1h30m (default: 12h for users, 365d for hosts; 0 for forever).'}),
+    ttl: Flags.string({env: 'FLEETCTL_SIGN_TTL', summary: 'Validity, e.g. 12h, 30d, 1h30m (default: 12h for users, 365d for hosts; 0 for forever).'}),
     user: Flags.string({exactlyOne: ['host', 'user'], summary: 'Issue a user certificate for this user.'}),
   }
 
