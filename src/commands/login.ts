@@ -10,10 +10,7 @@ import {login, type LoginResult} from '../login/login.js'
 
 export default class Login extends FleetCommand<typeof Login> {
   static override summary = 'Get a short-lived user certificate and load it into your ssh-agent.'
-  static override description = `Makes a fresh key pair in the state directory, signs it with the fleet user CA, and loads key and
-certificate into the running ssh-agent (SSH_AUTH_SOCK) with a lifetime equal to the TTL, so the
-agent drops them when the certificate expires. With --no-agent the files are written only, for
-use with IdentityFile and CertificateFile.`
+  static override description = `Makes a fresh key pair in the state directory, signs it with the fleet user CA, and loads key and certificate into the running ssh-agent (SSH_AUTH_SOCK) with a lifetime equal to the TTL, so the agent drops them when the certificate expires. With --no-agent the files are written only, for use with IdentityFile and CertificateFile.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --user joe --no-agent',

@@ -10,10 +10,7 @@ import {DEFAULT_USER_EXTENSIONS} from '../../certs/index.js'
 
 export default class AuthSign extends FleetCommand<typeof AuthSign> {
   static override summary = 'Issue a host or user certificate from the local CAs.'
-  static override description = `Generates a key pair and writes <out> (private key, 0600) and <out>-cert.pub, or signs an
-existing key given with --public-key (the private key never moves). Host certificates name every
---host as a principal; user certificates carry the usual extensions (pty, agent, port and X11
-forwarding, user rc) unless --extensions says otherwise.`
+  static override description = `Generates a key pair and writes <out> (private key, 0600) and <out>-cert.pub, or signs an existing key given with --public-key (the private key never moves). Host certificates name every --host as a principal; user certificates carry the usual extensions (pty, agent, port and X11 forwarding, user rc) unless --extensions says otherwise.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --host=api.example.com,ssh.example.com,64.225.88.175 --format=openssh --out=api.example.com',
