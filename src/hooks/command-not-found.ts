@@ -1,7 +1,7 @@
 import {type Hook, toConfiguredId} from '@oclif/core'
 import askDidYouMean from '@oclif/plugin-not-found'
-import levenshtein from 'fast-levenshtein'
 
+import {closestCommand} from '../base/closest-command.js'
 import {FleetError} from '../base/errors.js'
 import {canPrompt} from '../enroll/prompts.js'
 
@@ -25,9 +25,7 @@ const commandNotFound: Hook.CommandNotFound = async function (options) {
   const {config, id} = options
   const hidden = new Set(config.commands.filter((command) => command.hidden).map((command) => command.id))
   const candidates = [...config.commandIDs, ...config.commands.flatMap((command) => command.aliases)].filter((candidate) => !hidden.has(candidate))
-  const closest = candidates
-    .map((candidate) => ({candidate, distance: levenshtein.get(id, candidate)}))
-    .sort((a, b) => a.distance - b.distance)[0]?.candidate
+  const closest = closestCommand(id, candidates)
   const typed = toConfiguredId(id, config)
   const guess = closest === undefined ? '' : `; did you mean \`${config.bin} ${toConfiguredId(closest, config)}\`?`
   throw new FleetError(`\`${typed}\` is not a ${config.bin} command${guess}`, {
