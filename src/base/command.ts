@@ -1,7 +1,7 @@
-import {Command, Flags, Interfaces} from '@oclif/core'
+import {Command, Errors, Flags, Interfaces} from '@oclif/core'
 
 import {resolveHome} from '../state/home.js'
-import {FleetError} from './errors.js'
+import {errorReport, FleetError} from './errors.js'
 
 export type FleetFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof FleetCommand)['baseFlags'] & T['flags']>
 export type FleetArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -46,9 +46,17 @@ export abstract class FleetCommand<T extends typeof Command> extends Command {
     this.positionals = argv.map(String)
   }
 
-  protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
-    if (err instanceof FleetError) return super.catch(err.toCLIError())
-    return super.catch(err)
+  /**
+   * Every failure leaves with its exit class (README, "Exit codes"), with or without --json. oclif's
+   * own catch sets the exit code from `err.exitCode`, which its CLIErrors do not have, and under
+   * --json prints the error with its parse context (the whole config) and then exits 1.
+   */
+  protected override async catch(err: Error): Promise<unknown> {
+    if (!this.jsonEnabled()) return super.catch(err instanceof FleetError ? err.toCLIError() : err)
+    const report = errorReport(err)
+    this.logJson(report)
+    // Printed already: oclif's handler only exits, with this code, as it does for a human.
+    throw new Errors.ExitError(report.error.exit)
   }
 
   /** Print a line for humans; silent under --json, where run()'s return value is the output. */

@@ -42,3 +42,23 @@ export class FleetError extends Error {
     return new Errors.CLIError(this.message, {code: this.code, exit: this.exitCode, suggestions: this.suggestions})
   }
 }
+
+/** The `--json` form of a failed command: what went wrong, its stable code and exit code, what to do next. */
+export interface ErrorReport {
+  error: {code: string; exit: number; message: string; name: string; suggestions: string[]}
+}
+
+/**
+ * Any error a command can end with, as the exit code and report the user sees: a FleetError keeps
+ * its own; oclif's (bad flags and arguments, `this.error`) keep the exit code oclif gave them; the
+ * rest are unexpected (1).
+ */
+export function errorReport(err: Error): ErrorReport {
+  if (err instanceof FleetError) {
+    return {error: {code: err.code, exit: err.exitCode, message: err.message, name: err.name, suggestions: err.suggestions}}
+  }
+  const oclif = err as Error & {code?: unknown; oclif?: {exit?: number}; parse?: unknown; suggestions?: string[]}
+  const exit = oclif.oclif?.exit ?? ExitCode.failure
+  const code = typeof oclif.code === 'string' ? oclif.code : oclif.parse === undefined ? 'unexpected' : 'bad_arguments'
+  return {error: {code, exit, message: err.message, name: err.name, suggestions: oclif.suggestions ?? []}}
+}

@@ -10,10 +10,7 @@ const EVENT_CHOICES = [...new Set([...AUDIT_EVENT_NAMES, ...AUDIT_EVENT_NAMES.ma
 
 export default class Audit extends FleetCommand<typeof Audit> {
   static override summary = 'Query the audit log: sessions, commands, forwards and refusals.'
-  static override description = `Reads audit.log in the state directory (JSON lines, one event each) and prints the matching
-events, oldest first. Events: ${AUDIT_EVENT_NAMES.join(', ')}.
---event takes a name or its first part (session matches session.start and session.end) and may
-be repeated.`
+  static override description = `Reads audit.log in the state directory (JSON lines, one event each) and prints the matching events, oldest first. Events: ${AUDIT_EVENT_NAMES.join(', ')}. --event takes a name or its first part (session matches session.start and session.end) and may be repeated.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --since 1h',

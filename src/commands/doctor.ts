@@ -8,13 +8,7 @@ const MARK = {fail: '✗', ok: '✓', skip: '-', warn: '!'} as const
 
 export default class Doctor extends FleetCommand<typeof Doctor> {
   static override summary = 'Say why `ssh <host>` would not connect or not be recorded.'
-  static override description = `Checks, in order: this installation's ssh2 (OpenSSH certificate support, and whether its native
-crypto binding loaded, which \`proxy start\` uses); the agent and its fleet certificate; that the
-effective ssh config (ssh -G) sends the host through the proxy with ForwardAgent; that the proxy is
-reachable and presents a fleet host certificate; that the host presents a valid fleet host
-certificate (when reachable from here); sshd's MaxStartups as enrollment recorded it (on the machine
-with the inventory); and the clock against the proxy's. Each problem comes with the exact fix. Exits
-1 when any check fails.`
+  static override description = `Checks, in order: this installation's ssh2 (OpenSSH certificate support, and whether its native crypto binding loaded, which \`proxy start\` uses); the agent and its fleet certificate; that the effective ssh config (ssh -G) sends the host through the proxy with ForwardAgent; that the proxy is reachable and presents a fleet host certificate; that the host presents a valid fleet host certificate (when reachable from here); sshd's MaxStartups as enrollment recorded it (on the machine with the inventory); and the clock against the proxy's. Each problem comes with the exact fix. Exits 1 when any check fails.`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> web-3.example.com --timeout 1 || true', description: 'Diagnose one host'},

@@ -5,12 +5,7 @@ import {type GeneratedSshConfig, generateSshConfig} from '../ssh-config/generate
 
 export default class GenSshConfig extends FleetCommand<typeof GenSshConfig> {
   static override summary = 'Print or install the ~/.ssh/config block that sends fleet hosts through the proxy.'
-  static override description = `The block gives the proxy host ForwardAgent yes (the proxy logs in to hosts with your agent) and
-sends the fleet's hosts through it with ProxyJump, ForwardAgent, StrictHostKeyChecking yes and the
-fleet's known_hosts file (trusting the host CA). --write splices it between "# BEGIN fleetctl" and
-"# END fleetctl" at the top of the config, so it wins over a later "Host *"; running it again
-changes nothing, every byte outside the markers is kept, the old file is backed up and the file
-mode is kept.`
+  static override description = `The block gives the proxy host ForwardAgent yes (the proxy logs in to hosts with your agent) and sends the fleet's hosts through it with ProxyJump, ForwardAgent, StrictHostKeyChecking yes and the fleet's known_hosts file (trusting the host CA). --write splices it between "# BEGIN fleetctl" and "# END fleetctl" at the top of the config, so it wins over a later "Host *"; running it again changes nothing, every byte outside the markers is kept, the old file is backed up and the file mode is kept.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --proxy proxy.example.com:3023 --hosts \'*.example.com\'',

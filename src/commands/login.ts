@@ -10,10 +10,7 @@ import {login, type LoginResult} from '../login/login.js'
 
 export default class Login extends FleetCommand<typeof Login> {
   static override summary = 'Get a short-lived user certificate and load it into your ssh-agent.'
-  static override description = `Makes a fresh key pair in the state directory, signs it with the fleet user CA, and loads key and
-certificate into the running ssh-agent (SSH_AUTH_SOCK) with a lifetime equal to the TTL, so the
-agent drops them when the certificate expires. With --no-agent the files are written only, for
-use with IdentityFile and CertificateFile.`
+  static override description = `Makes a fresh key pair in the state directory, signs it with the fleet user CA, and loads key and certificate into the running ssh-agent (SSH_AUTH_SOCK) with a lifetime equal to the TTL, so the agent drops them when the certificate expires. With --no-agent the files are written only, for use with IdentityFile and CertificateFile.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --user joe --no-agent',
@@ -25,8 +22,14 @@ use with IdentityFile and CertificateFile.`
     'key-type': Flags.option({default: 'ed25519', options: ['ed25519', 'ecdsa', 'rsa'] as const, summary: 'Type of the key to generate.'})(),
     'no-agent': Flags.boolean({summary: 'Write the key and certificate files only; do not load them into ssh-agent.'}),
     principals: Flags.string({env: 'FLEETCTL_PRINCIPALS', summary: 'Logins the certificate allows, comma-separated (default: the user).'}),
-    ttl: Flags.string({default: '12h', env: 'FLEETCTL_TTL', summary: 'Certificate lifetime, e.g. 12h, 30m.'}),
-    user: Flags.string({default: userInfo().username, env: 'FLEETCTL_USER', summary: 'Your user name (the certificate key id and default principal).'}),
+    ttl: Flags.string({default: '12h', env: 'FLEETCTL_LOGIN_TTL', summary: 'Certificate lifetime, e.g. 12h, 30m.'}),
+    // Looked up when the command runs: a value here would be the build machine's user, frozen into the manifest and --help.
+    user: Flags.string({
+      default: async () => userInfo().username,
+      defaultHelp: async () => 'your login name',
+      env: 'FLEETCTL_USER',
+      summary: 'Your user name (the certificate key id and default principal).',
+    }),
   }
 
   async run(): Promise<LoginResult> {

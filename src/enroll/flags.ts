@@ -19,6 +19,9 @@ export const sshAccessFlags = {
   sudo: Flags.boolean({env: 'FLEETCTL_SUDO', summary: 'Run the host-side commands through sudo -n (for a non-root login).'}),
 }
 
+/** The exit codes of a command that works on many hosts (runExitCode), for its --help. */
+export const HOST_RUN_EXIT_CODES = 'Exits 0 when no host failed; when hosts failed, with the exit code they share (6: none could be reached, 5: a host key was not trusted), else 1.'
+
 export const concurrencyFlag = Flags.integer({default: 5, env: 'FLEETCTL_CONCURRENCY', min: 1, max: 100, summary: 'Hosts worked on at the same time.'})
 
 export const sshdConfigFlag = Flags.string({

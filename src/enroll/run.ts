@@ -1,3 +1,4 @@
+import {ExitCode, FleetError} from '../base/errors.js'
 import {type HostConnection, connectLocally, connectOverSsh} from './connection.js'
 import {applyHost, describeChanges, type EnrollSettings, loadFleet, type PreparedHost, prepareHost} from './enroll.js'
 import {type HostTaskResult, type ProgressStyle, runHostTasks} from './progress.js'
@@ -12,6 +13,8 @@ export interface HostReport {
   status: HostStatus
   /** Why it failed or was skipped, in one line. */
   reason?: string
+  /** A failed host's exit class (README, "Exit codes"). */
+  exit?: number
   principals?: string[]
   certificate?: {serial: string; validBefore: string}
   reloadedWith?: string
@@ -94,7 +97,8 @@ export async function runHostJob<P extends Prepared>(run: HostRun, job: HostJob<
   const reports = new Map<string, HostReport>()
   const prepared = new Map<string, P>()
   const connections: HostConnection[] = []
-  const fail = (host: string, error: Error, status: HostStatus = 'failed') => reports.set(host, {host, status, reason: error.message, warnings: []})
+  const fail = (host: string, error: Error, status: HostStatus = 'failed') =>
+    reports.set(host, {host, status, reason: error.message, ...(status === 'failed' ? {exit: exitClass(error)} : {}), warnings: []})
   const connect =
     job.connect ??
     ((target: HostTarget, hostKeys: HostKeyPolicy) =>
@@ -174,7 +178,8 @@ export async function runHostJob<P extends Prepared>(run: HostRun, job: HostJob<
         const {system, warnings} = prepared.get(name)!
         const common = {...(system ? {system} : {}), warnings}
         if (result.ok) reports.set(name, {host: name, ...result.value, ...common})
-        else reports.set(name, {host: name, status: result.error instanceof InterruptedError ? 'skipped' : 'failed', reason: result.error.message, ...common})
+        else if (result.error instanceof InterruptedError) reports.set(name, {host: name, status: 'skipped', reason: result.error.message, ...common})
+        else reports.set(name, {host: name, status: 'failed', reason: result.error.message, exit: exitClass(result.error), ...common})
       })
     } finally {
       interruption.release()
@@ -225,7 +230,7 @@ async function settleHostKeys(
     const fingerprints = await scanHostKeyFingerprints(await resolveTarget(target, run.access)).catch(() => [])
     const shown = fingerprints.length > 0 ? fingerprints.join(', ') : 'no key could be read'
     if (!run.confirmHostKey) {
-      fail(target.spec, new Error(`the host key of ${target.spec} is not in known_hosts (${shown}); pass --accept-new-host-key after checking it, or connect once with ssh`))
+      fail(target.spec, new ConnectError('host_key_unknown', `the host key of ${target.spec} is not in known_hosts (${shown}); pass --accept-new-host-key after checking it, or connect once with ssh`))
       continue
     }
     if (!(await run.confirmHostKey(target.spec, fingerprints))) {
@@ -235,6 +240,18 @@ async function settleHostKeys(
     const [result]: HostTaskResult<Prepared>[] = await runHostTasks([target], {concurrency: 1, style: run.progress, name: (t) => t.spec, done: planned}, (t, step) => prepareOne(t, 'accept-new', step))
     if (!result.ok) fail(target.spec, result.error)
   }
+}
+
+const exitClass = (error: Error) => (error instanceof FleetError ? error.exitCode : ExitCode.failure)
+
+/**
+ * The exit code of a run over hosts: 0 when none failed; the failed hosts' exit class when they
+ * share one (every host unreachable: 6), else 1.
+ */
+export function runExitCode(result: RunReport): number {
+  const classes = new Set(result.hosts.filter((host) => host.status === 'failed').map((host) => host.exit ?? ExitCode.failure))
+  if (classes.size === 0) return ExitCode.ok
+  return classes.size === 1 ? [...classes][0] : ExitCode.failure
 }
 
 export function report(targets: HostTarget[], reports: Map<string, HostReport>): RunReport {

@@ -14,7 +14,7 @@ import {tmpDir} from '../helpers/tmp.js'
 
 interface RunJson {
   counts: Record<string, number>
-  hosts: Array<{host: string; status: string; reason?: string; warnings: string[]}>
+  hosts: Array<{exit?: number; host: string; status: string; reason?: string; warnings: string[]}>
 }
 
 const isRoot = process.getuid?.() === 0
@@ -100,7 +100,9 @@ describe.skipIf(!isRoot)('enroll host: failures change nothing', () => {
   it('refuses a first-seen host key without --accept-new-host-key or a terminal, showing its fingerprint', async () => {
     const before = good.snapshot()
     const {exitCode, report} = await enroll([good.target], '--sshd-config', good.configPath)
-    expect(exitCode).toBe(1)
+    // Its one host failed a trust check: exit class 5.
+    expect(exitCode).toBe(5)
+    expect(report.hosts[0].exit).toBe(5)
     expect(report.hosts[0].reason).toMatch(/not in known_hosts \(ssh-ed25519 SHA256:\S+.*\); pass --accept-new-host-key/)
     expect(good.snapshot()).toEqual(before)
   })
@@ -163,7 +165,8 @@ describe.skipIf(!isRoot)('enroll host: failures change nothing', () => {
 
   it('prints the same outcome as a summary table for people', async () => {
     const result = await fleetctl(['enroll', 'host', `root@127.0.0.1:${bannerPort}`, ...access, '--accept-new-host-key'], {home, env})
-    expect(result.exitCode).toBe(1)
+    // A host that does not answer as an SSH server is unreachable: exit class 6.
+    expect(result.exitCode).toBe(6)
     expect(result.stdout).toMatch(new RegExp(`^HOST\\s+STATUS\\s+DETAIL\\nroot@127\\.0\\.0\\.1:${bannerPort}\\s+failed\\s+root@127\\.0\\.0\\.1:${bannerPort} does not speak SSH: .+\\n\\n1 failed$`))
   })
 
@@ -200,7 +203,8 @@ describe.skipIf(!isRoot)('enroll host: failures change nothing', () => {
   it('runs through sudo for a non-root login, and fails in one line when sudo wants a password', async () => {
     const before = shared.snapshot()
     const refused = await enroll([`${NO_SUDO_USER}@127.0.0.1:${shared.port}`], '--sshd-config', shared.configPath, '--sudo', '--accept-new-host-key')
-    expect(refused.exitCode).toBe(1)
+    // The host refuses what fleetctl needs (sudo without a password): exit class 4.
+    expect(refused.exitCode).toBe(4)
     expect(refused.report.hosts[0].reason).toMatch(new RegExp(`^sudo on ${NO_SUDO_USER}@127\\.0\\.0\\.1:\\d+ does not run without a password for this login \\(sudo: .*password.*\\)$`))
     expect(shared.snapshot()).toEqual(before)
 

@@ -7,10 +7,7 @@ import {loadCAPublicKey} from '../../ca/store.js'
 
 export default class AgentCheck extends FleetCommand<typeof AgentCheck> {
   static override summary = 'Check that your ssh-agent holds a valid fleet certificate.'
-  static override description = `Reads the agent in SSH_AUTH_SOCK, finds the certificates signed by the fleet user CA and reports
-principals, key id and time left. Exits non-zero, with the fix, when there is no agent, no fleet
-certificate, an expired one or one about to expire, or when the agent is GNOME Keyring or
-gpg-agent (they do not support certificates).`
+  static override description = `Reads the agent in SSH_AUTH_SOCK, finds the certificates signed by the fleet user CA and reports principals, key id and time left. Exits non-zero, with the fix, when there is no agent, no fleet certificate, an expired one or one about to expire, or when the agent is GNOME Keyring or gpg-agent (they do not support certificates).`
 
   static override examples = [
     {command: 'eval "$(ssh-agent -s)" >/dev/null && <%= config.bin %> login --user joe --ttl 1h && <%= config.bin %> <%= command.id %>; ssh-agent -k >/dev/null', description: 'Log in, then check'},

@@ -10,10 +10,7 @@ import {DEFAULT_USER_EXTENSIONS} from '../../certs/index.js'
 
 export default class AuthSign extends FleetCommand<typeof AuthSign> {
   static override summary = 'Issue a host or user certificate from the local CAs.'
-  static override description = `Generates a key pair and writes <out> (private key, 0600) and <out>-cert.pub, or signs an
-existing key given with --public-key (the private key never moves). Host certificates name every
---host as a principal; user certificates carry the usual extensions (pty, agent, port and X11
-forwarding, user rc) unless --extensions says otherwise.`
+  static override description = `Generates a key pair and writes <out> (private key, 0600) and <out>-cert.pub, or signs an existing key given with --public-key (the private key never moves). Host certificates name every --host as a principal; user certificates carry the usual extensions (pty, agent, port and X11 forwarding, user rc) unless --extensions says otherwise.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --host=api.example.com,ssh.example.com,64.225.88.175 --format=openssh --out=api.example.com',
@@ -35,7 +32,7 @@ forwarding, user rc) unless --extensions says otherwise.`
     principals: Flags.string({dependsOn: ['user'], summary: 'Logins the user certificate allows (comma-separated; default: the user).'}),
     'public-key': Flags.string({summary: 'Sign this existing OpenSSH public key file instead of generating a key.'}),
     'source-address': Flags.string({dependsOn: ['user'], summary: 'Critical option source-address: client addresses/CIDRs allowed (comma-separated).'}),
-    ttl: Flags.string({env: 'FLEETCTL_TTL', summary: 'Validity, e.g. 12h, 30d, 1h30m (default: 12h for users, 365d for hosts; 0 for forever).'}),
+    ttl: Flags.string({env: 'FLEETCTL_SIGN_TTL', summary: 'Validity, e.g. 12h, 30d, 1h30m (default: 12h for users, 365d for hosts; 0 for forever).'}),
     user: Flags.string({exactlyOne: ['host', 'user'], summary: 'Issue a user certificate for this user.'}),
   }
 

@@ -15,9 +15,7 @@ export interface CaExportResult {
 
 export default class CaExport extends FleetCommand<typeof CaExport> {
   static override summary = 'Print a CA\'s public key for sshd (user CA) or known_hosts (host CA).'
-  static override description = `--type user prints "cert-authority <key> clustername=<cluster>&type=user"; without its first
-word it is a TrustedUserCAKeys line. --type host prints an "@cert-authority <hosts> <key> type=host"
-known_hosts line. --format public-key prints the bare OpenSSH public key instead.`
+  static override description = `--type user prints "cert-authority <key> clustername=<cluster>&type=user"; without its first word it is a TrustedUserCAKeys line. --type host prints an "@cert-authority <hosts> <key> type=host" known_hosts line. --format public-key prints the bare OpenSSH public key instead.`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> --type user | sed s/cert-authority\\ // > fleet_user_ca.pub', description: 'Make a TrustedUserCAKeys file (install it as e.g. /etc/ssh/fleet_user_ca.pub)'},

@@ -5,9 +5,7 @@ import {type InitResult, initCertificateAuthorities} from '../../ca/store.js'
 
 export default class CaInit extends FleetCommand<typeof CaInit> {
   static override summary = 'Create the fleet\'s user CA and host CA in the state directory.'
-  static override description = `The user CA signs user certificates that every host's sshd trusts (TrustedUserCAKeys);
-the host CA signs host certificates that clients and the proxy trust (@cert-authority).
-Private keys are written 0600. Existing CAs are never overwritten.`
+  static override description = `The user CA signs user certificates that every host's sshd trusts (TrustedUserCAKeys); the host CA signs host certificates that clients and the proxy trust (@cert-authority). Private keys are written 0600. Existing CAs are never overwritten.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',

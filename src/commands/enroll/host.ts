@@ -3,23 +3,18 @@ import {Args, Flags} from '@oclif/core'
 import {FleetCommand} from '../../base/command.js'
 import {commaList} from '../../base/list.js'
 import {durationFlag} from '../../base/flags.js'
-import {concurrencyFlag, progressStyle, reloadCommandFlag, sshAccess, sshAccessFlags, sshdConfigFlag, sshdConfigPath} from '../../enroll/flags.js'
+import {concurrencyFlag, HOST_RUN_EXIT_CODES, progressStyle, reloadCommandFlag, sshAccess, sshAccessFlags, sshdConfigFlag, sshdConfigPath} from '../../enroll/flags.js'
 import {canPrompt, confirmChanges, confirmHostKey} from '../../enroll/prompts.js'
-import {enrollHosts, renderSummary, type RunReport} from '../../enroll/run.js'
+import {enrollHosts, renderSummary, runExitCode, type RunReport} from '../../enroll/run.js'
 import {collectTargets} from '../../enroll/targets.js'
 
 export default class EnrollHost extends FleetCommand<typeof EnrollHost> {
   static override summary = 'Put hosts under the fleet CAs: trust the user CA, present a host certificate.'
-  static override description = `For each host, over your own SSH access (agent, ~/.ssh/config, --identity, --ssh-option):
-inspect sshd, generate an ed25519 host key on the host if there is none (the private key never
-leaves it), sign a host certificate for the names you used and the host's own names, write it and
-the user CA key beside sshd_config, add fleetctl's managed lines, check with sshd -t, reload sshd
-while the current connection stays open, and log in anew with a fleet user certificate under a
-strict host check. If that login fails, every file is put back and sshd reloaded again.
+  static override description = `For each host, over your own SSH access (agent, ~/.ssh/config, --identity, --ssh-option): inspect sshd, generate an ed25519 host key on the host if there is none (the private key never leaves it), sign a host certificate for the names you used and the host's own names, write it and the user CA key beside sshd_config, add fleetctl's managed lines, check with sshd -t, reload sshd while the current connection stays open, and log in anew with a fleet user certificate under a strict host check. If that login fails, every file is put back and sshd reloaded again.
 
-Name hosts as [user@]host[:port] (fleetctl enroll host root@web-1 admin@db-1:2222 --sudo) or
-with --inventory FILE: one host per line, or an Ansible INI or YAML inventory. --dry-run prints
-the diff and changes nothing; a second run reports "unchanged" and changes no byte.`
+Name hosts as [user@]host[:port] (fleetctl enroll host root@web-1 admin@db-1:2222 --sudo) or with --inventory FILE: one host per line, or an Ansible INI or YAML inventory. --dry-run prints the diff and changes nothing; a second run reports "unchanged" and changes no byte.
+
+${HOST_RUN_EXIT_CODES}`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> --local --sshd-config ./sshd_config --dry-run', description: 'Show what enrolling this machine would change in ./sshd_config'},
@@ -71,7 +66,7 @@ the diff and changes nothing; a second run reports "unchanged" and changes no by
       for (const warning of host.warnings) this.say(`warning: ${host.host}: ${warning}`)
     }
     this.say(renderSummary(result))
-    if (result.counts.failed > 0) process.exitCode = 1
+    if (result.counts.failed > 0) process.exitCode = runExitCode(result)
     return result
   }
 }

@@ -6,8 +6,7 @@ import {type HostListing, listHosts, renderHostListing} from '../../inventory/li
 
 export default class HostsLs extends FleetCommand<typeof HostsLs> {
   static override summary = 'List enrolled hosts with their host certificate expiry.'
-  static override description = `Reads the inventory in the state directory (inventory.json), soonest expiry first: the names
-a host was enrolled by, its certificate principals, serial and expiry, and when it was enrolled.`
+  static override description = `Reads the inventory in the state directory (inventory.json), soonest expiry first: the names a host was enrolled by, its certificate principals, serial and expiry, and when it was enrolled.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',

@@ -2,18 +2,16 @@ import {Args, Flags} from '@oclif/core'
 
 import {FleetCommand} from '../../base/command.js'
 import {durationFlag} from '../../base/flags.js'
-import {concurrencyFlag, progressStyle} from '../../enroll/flags.js'
+import {concurrencyFlag, HOST_RUN_EXIT_CODES, progressStyle} from '../../enroll/flags.js'
 import {canPrompt, confirmChanges} from '../../enroll/prompts.js'
 import {renewHosts} from '../../enroll/renew.js'
-import {renderSummary, type RunReport} from '../../enroll/run.js'
+import {renderSummary, runExitCode, type RunReport} from '../../enroll/run.js'
 
 export default class HostsRenew extends FleetCommand<typeof HostsRenew> {
   static override summary = 'Re-sign host certificates that expire soon and push them; sshd only reloads.'
-  static override description = `For every inventory host (or the ones named) whose certificate expires within
---expiring-within, signs the host's existing public key again for the principals recorded at
-enrollment, writes the certificate, checks with sshd -t, reloads sshd and checks that a new
-connection presents the new certificate; on failure the old certificate is put back. Hosts are
-reached the way they were enrolled (same user, port, identity and ssh options).`
+  static override description = `For every inventory host (or the ones named) whose certificate expires within --expiring-within, signs the host's existing public key again for the principals recorded at enrollment, writes the certificate, checks with sshd -t, reloads sshd and checks that a new connection presents the new certificate; on failure the old certificate is put back. Hosts are reached the way they were enrolled (same user, port, identity and ssh options).
+
+${HOST_RUN_EXIT_CODES}`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> --expiring-within 30d', description: 'Renew every certificate that runs out within 30 days'},
@@ -47,7 +45,7 @@ reached the way they were enrolled (same user, port, identity and ssh options).`
       ...(interactive ? {confirmChanges} : {}),
     })
     this.say(renderSummary(result))
-    if (result.counts.failed > 0) process.exitCode = 1
+    if (result.counts.failed > 0) process.exitCode = runExitCode(result)
     return result
   }
 }

@@ -13,8 +13,7 @@ export interface RecordingsExportResult {
 
 export default class RecordingsExport extends FleetCommand<typeof RecordingsExport> {
   static override summary = 'Write a session\'s asciicast recording, byte for byte, to a file or stdout.'
-  static override description = `The file is asciicast v2, so asciinema (\`asciinema play\`, \`asciinema cat\`), asciinema-player
-and asciinema.org read it as it is. fleetctl's metadata is in the header under "fleetctl".`
+  static override description = `The file is asciicast v2, so asciinema (\`asciinema play\`, \`asciinema cat\`), asciinema-player and asciinema.org read it as it is. fleetctl's metadata is in the header under "fleetctl".`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> 7d3f9a2c-4b1e-4f0a-9c8d-2e6b5a1f0c93 --out session.cast',

@@ -11,10 +11,7 @@ export interface RecordingsLsResult {
 
 export default class RecordingsLs extends FleetCommand<typeof RecordingsLs> {
   static override summary = 'List recorded sessions, oldest first.'
-  static override description = `Reads the index of the recordings folder in the state directory. Terminal sessions have an
-asciicast recording (play it with \`fleetctl recordings play\`); sessions without a terminal (exec,
-sftp, scp) have byte counts and a sha256 per stream (shown with --json). A session without an
-end is still running, or its proxy stopped before it ended.`
+  static override description = `Reads the index of the recordings folder in the state directory. Terminal sessions have an asciicast recording (play it with \`fleetctl recordings play\`); sessions without a terminal (exec, sftp, scp) have byte counts and a sha256 per stream (shown with --json). A session without an end is still running, or its proxy stopped before it ended.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',

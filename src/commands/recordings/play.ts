@@ -16,9 +16,7 @@ export interface RecordingsPlayResult extends PlaySummary {
 
 export default class RecordingsPlay extends FleetCommand<typeof RecordingsPlay> {
   static override summary = 'Replay a recorded terminal session.'
-  static override description = `Writes the session's output to this terminal with its original timing, like \`asciinema play\`.
-Pauses longer than --idle-time-limit are cut short. --cat prints all output at once, like
-\`asciinema cat\`. With --json nothing is replayed: the header and all output are returned.`
+  static override description = `Writes the session's output to this terminal with its original timing, like \`asciinema play\`. Pauses longer than --idle-time-limit are cut short. --cat prints all output at once, like \`asciinema cat\`. With --json nothing is replayed: the header and all output are returned.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> 7d3f9a2c-4b1e-4f0a-9c8d-2e6b5a1f0c93',

@@ -1,18 +1,17 @@
 import {Args, Flags} from '@oclif/core'
 
 import {FleetCommand} from '../../base/command.js'
-import {concurrencyFlag, progressStyle, reloadCommandFlag, sshAccess, sshAccessFlags, sshdConfigFlag, sshdConfigPath} from '../../enroll/flags.js'
+import {concurrencyFlag, HOST_RUN_EXIT_CODES, progressStyle, reloadCommandFlag, sshAccess, sshAccessFlags, sshdConfigFlag, sshdConfigPath} from '../../enroll/flags.js'
 import {canPrompt, confirmChanges, confirmHostKey} from '../../enroll/prompts.js'
-import {renderSummary, type RunReport} from '../../enroll/run.js'
+import {renderSummary, runExitCode, type RunReport} from '../../enroll/run.js'
 import {collectTargets} from '../../enroll/targets.js'
 import {unenrollHosts} from '../../enroll/unenroll.js'
 
 export default class UnenrollHost extends FleetCommand<typeof UnenrollHost> {
   static override summary = 'Take hosts out of the fleet: remove exactly what enrollment added.'
-  static override description = `Removes fleetctl's managed lines from sshd_config (or its drop-in), the host certificate it
-signed, the host key it generated (never one that was there before) and the fleet user CA key;
-checks with sshd -t, reloads sshd and checks that your own login still works, else puts every
-byte back. Hosts are named as for enroll host ([user@]host[:port], --inventory, --local).`
+  static override description = `Removes fleetctl's managed lines from sshd_config (or its drop-in), the host certificate it signed, the host key it generated (never one that was there before) and the fleet user CA key; checks with sshd -t, reloads sshd and checks that your own login still works, else puts every byte back. Hosts are named as for enroll host ([user@]host[:port], --inventory, --local).
+
+${HOST_RUN_EXIT_CODES}`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> --local --sshd-config ./sshd_config --dry-run', description: 'Show what unenrolling this machine would remove from ./sshd_config'},
@@ -50,7 +49,7 @@ byte back. Hosts are named as for enroll host ([user@]host[:port], --inventory, 
     )
     for (const host of result.hosts) if (host.diff) this.say(`== ${host.host}\n${host.diff}`)
     this.say(renderSummary(result))
-    if (result.counts.failed > 0) process.exitCode = 1
+    if (result.counts.failed > 0) process.exitCode = runExitCode(result)
     return result
   }
 }
