@@ -78,7 +78,7 @@ const limitsSchema = z.strictObject({
     description:
       'Random early drop of unauthenticated connections, as sshd\'s MaxStartups: past `start` pending connections a new one is dropped with `rate` percent chance, rising to 100 at `full`.',
     expects: MAX_STARTUPS_EXPECTS,
-    defaultText: `"${DEFAULT_MAX_STARTUPS}"`,
+    defaultText: `\`"${DEFAULT_MAX_STARTUPS}"\``,
   }),
   login_grace_seconds: key(seconds.default(30), {
     description: 'Seconds a connection has to authenticate, on the connection to the proxy and on the one to the host inside it.',
@@ -119,6 +119,8 @@ const proxySchema = z.strictObject({
   record_non_pty_bytes: key(yesNo.default(false), {
     description: 'Also store the bytes of sessions without a terminal (scp, sftp, commands); they are always hashed and counted in the audit log.',
     expects: 'yes or no',
+    // The JSON Schema leaves out the default of a value that is converted (the word to a boolean).
+    defaultText: 'no',
   }),
   ciphers: key(z.enum(['fast', 'compatible']).default('fast'), {
     description:
@@ -173,6 +175,7 @@ export const fleetConfigSchema = z.strictObject({
     description: 'The same as `proxy.checks_host_keys`, which wins when both are set.',
     expects: 'yes or no',
     defaultText: 'yes',
+    flag: 'checks-host-keys',
   }),
   proxy: key(proxySchema.prefault({}), {description: 'The recording proxy (`fleetctl proxy start`).', expects: 'a mapping'}),
 })
