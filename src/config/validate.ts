@@ -9,6 +9,10 @@ import {type CheckedFleetConfig, configJsonSchema, fleetConfigSchema, type Fleet
 export interface ConfigProblem {
   /** The key's path, e.g. `proxy.listen_adress`. */
   key: string
+  /** The same as a list (a key may hold a dot). */
+  path: string[]
+  /** The key itself is the problem (the schema does not know it), not its value. */
+  unknownKey?: true
   message: string
   /** For an unknown key: the known key (full path) it is probably a misspelling or misplacement of. */
   suggestion?: string
@@ -18,7 +22,8 @@ export interface ConfigProblem {
 
 type Path = (number | string)[]
 
-const dotted = (path: readonly PropertyKey[]) => path.map(String).join('.')
+/** `proxy.limits.max_startups`; a key that holds a dot or a space is quoted. */
+const dotted = (path: readonly PropertyKey[]) => path.map((part) => (/^[\w-]*$/.test(String(part)) ? String(part) : JSON.stringify(String(part)))).join('.')
 
 function schemaAt(path: readonly PropertyKey[]): SchemaNode | undefined {
   let node: SchemaNode | undefined = configJsonSchema()
@@ -83,14 +88,14 @@ function problemsOf(issues: readonly core.$ZodIssue[], input: unknown): ConfigPr
       for (const name of issue.keys) {
         const key = dotted([...parent, name])
         const suggestion = closestKey(name, parent)
-        problems.push({key, message: `unknown key ${key}${suggestion ? `; did you mean ${suggestion}?` : ''}`, suggestion})
+        problems.push({key, path: [...parent, name], unknownKey: true, message: `unknown key ${key}${suggestion ? `; did you mean ${suggestion}?` : ''}`, suggestion})
       }
       continue
     }
     const key = dotted(issue.path)
     if (problems.some((problem) => problem.key === key)) continue
     const expects = schemaAt(issue.path)?.expects ?? (issue.path.length === 0 ? 'a mapping' : issue.message)
-    problems.push({key, message: `${key || 'the file'} is ${show(valueAt(input, issue.path))}; expected ${expects}`})
+    problems.push({key, path: issue.path.map(String), message: `${key || 'the file'} is ${show(valueAt(input, issue.path))}; expected ${expects}`})
   }
   return problems
 }
@@ -128,20 +133,17 @@ export function checkConfigText(text: string): {config?: FleetConfigFile; proble
     return {line, column: col}
   }
   if (doc.errors.length > 0) {
-    return {problems: doc.errors.map((error) => ({key: '', message: `not valid YAML: ${error.message}`, ...at(error.pos[0])}))}
+    return {problems: doc.errors.map((error) => ({key: '', path: [], message: `not valid YAML: ${error.message}`, ...at(error.pos[0])}))}
   }
   let value: unknown
   try {
     value = doc.toJS()
   } catch (error) {
-    return {problems: [{key: '', message: `not valid YAML: ${(error as Error).message}`, line: 1, column: 1}]}
+    return {problems: [{key: '', path: [], message: `not valid YAML: ${(error as Error).message}`, line: 1, column: 1}]}
   }
   const {input, problems} = checkConfig(value)
   if (problems.length === 0) return {config: input as FleetConfigFile, problems}
-  const located = problems.map((problem) => {
-    const path = problem.key === '' ? [] : problem.key.split('.')
-    return {...problem, ...at(offsetOf(doc.contents, path, problem.message.startsWith('unknown key')))}
-  })
+  const located = problems.map((problem) => ({...problem, ...at(offsetOf(doc.contents, problem.path, problem.unknownKey ?? false))}))
   return {problems: located.sort((a, b) => a.line - b.line || a.column - b.column)}
 }
 

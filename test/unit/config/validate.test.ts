@@ -9,7 +9,7 @@ describe('config.yaml against its schema', () => {
   it('names an unknown key with its line and column, and the key that was meant', () => {
     const {config, problems} = checkConfigText(text('cluster: prod', 'proxy:', '  listen: 127.0.0.1:3023', '  listen_adress: 0.0.0.0:3023'))
     expect(config).toBeUndefined()
-    expect(problems).toEqual([
+    expect(problems).toMatchObject([
       {key: 'proxy.listen_adress', line: 4, column: 3, message: 'unknown key proxy.listen_adress; did you mean proxy.listen?', suggestion: 'proxy.listen'},
     ])
   })
@@ -22,9 +22,14 @@ describe('config.yaml against its schema', () => {
     ])
   })
 
+  it('finds a key with a dot in its name at its own line', () => {
+    const {problems} = checkConfigText(text('proxy:', '  limits: {}', '  "limits.max_startups": 5'))
+    expect(problems).toMatchObject([{key: 'proxy."limits.max_startups"', path: ['proxy', 'limits.max_startups'], line: 3, column: 3}])
+  })
+
   it('offers no suggestion for a key close to nothing', () => {
     const {problems} = checkConfigText(text('proxy:', '  limits:', '    colour: blue'))
-    expect(problems).toEqual([{key: 'proxy.limits.colour', line: 3, column: 5, message: 'unknown key proxy.limits.colour'}])
+    expect(problems).toEqual([{key: 'proxy.limits.colour', path: ['proxy', 'limits', 'colour'], unknownKey: true, line: 3, column: 5, message: 'unknown key proxy.limits.colour'}])
   })
 
   it('says what a wrongly typed value should be, at the value', () => {
@@ -41,12 +46,12 @@ describe('config.yaml against its schema', () => {
   })
 
   it('refuses a section that is not a mapping, and a file that is not one', () => {
-    expect(checkConfigText('proxy: [1]\n').problems).toEqual([{key: 'proxy', line: 1, column: 8, message: 'proxy is a list; expected a mapping'}])
-    expect(checkConfigText('- a\n').problems).toEqual([{key: '', line: 1, column: 1, message: 'the file is a list; expected a mapping'}])
+    expect(checkConfigText('proxy: [1]\n').problems).toMatchObject([{key: 'proxy', line: 1, column: 8, message: 'proxy is a list; expected a mapping'}])
+    expect(checkConfigText('- a\n').problems).toMatchObject([{key: '', line: 1, column: 1, message: 'the file is a list; expected a mapping'}])
   })
 
   it('reports YAML errors with their line', () => {
-    expect(checkConfigText(text('cluster: a', 'cluster: b')).problems).toEqual([{key: '', line: 2, column: 1, message: 'not valid YAML: Map keys must be unique'}])
+    expect(checkConfigText(text('cluster: a', 'cluster: b')).problems).toMatchObject([{key: '', line: 2, column: 1, message: 'not valid YAML: Map keys must be unique'}])
   })
 
   it('accepts every key people write, YAML words for booleans, and a key left empty (its default)', () => {
