@@ -1,4 +1,4 @@
-import levenshtein from 'fast-levenshtein'
+import {distance as levenshtein} from 'fastest-levenshtein'
 
 /**
  * The command a mistyped id most likely meant (ids as oclif keeps them, "enroll:host"). A typed
@@ -10,7 +10,7 @@ export function closestCommand(typed: string, ids: string[]): string | undefined
   const words = typed.split(':').length
   const scored = ids.map((id) => {
     const head = id.split(':').slice(0, words).join(':')
-    return {distance: levenshtein.get(typed, head), head, id, whole: levenshtein.get(typed, id)}
+    return {distance: levenshtein(typed, head), head, id, whole: levenshtein(typed, id)}
   })
   const best = scored.sort((a, b) => a.distance - b.distance || a.whole - b.whole)[0]
   if (best === undefined) return undefined

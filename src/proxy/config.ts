@@ -2,20 +2,10 @@ import {hostname} from 'node:os'
 
 import {FleetError} from '../base/errors.js'
 import {commaList} from '../base/list.js'
+import {DEFAULT_MAX_STARTUPS, listenAddressOf, type ListenAddress, type MaxStartups, maxStartupsOf} from '../config/schema.js'
+import {checkedConfig, CONFIG_HELP} from '../config/validate.js'
 
-/** Where to listen: `host:port`, `[v6]:port` or `:port` (all addresses). */
-export interface ListenAddress {
-  host: string
-  port: number
-}
-
-/** OpenSSH's MaxStartups `start:rate:full`: random early drop of unauthenticated connections. */
-export interface MaxStartups {
-  start: number
-  /** Percent chance of dropping a connection once `start` are pending, rising linearly to 100 at `full`. */
-  rate: number
-  full: number
-}
+export type {ListenAddress, MaxStartups} from '../config/schema.js'
 
 export interface ProxyLimits {
   maxStartups: MaxStartups
@@ -50,13 +40,6 @@ export interface ProxyConfig {
   hostCertificateTtlSeconds: number
 }
 
-export const DEFAULT_LIMITS: ProxyLimits = {
-  maxStartups: {start: 10, rate: 30, full: 100},
-  loginGraceSeconds: 30,
-  maxSessionsPerConnection: 10,
-  maxSessionsPerUser: 100,
-}
-
 export interface ProxyFlags {
   listen?: string
   webListen?: string
@@ -66,86 +49,52 @@ export interface ProxyFlags {
   tlsKey?: string
 }
 
-const configError = (message: string) =>
-  new FleetError(message, {code: 'config_invalid', exit: 'usage', suggestions: ['See `fleetctl proxy start --help` for the config keys.']})
+const flagError = (message: string) => new FleetError(message, {code: 'bad_flags', exit: 'usage', suggestions: [CONFIG_HELP]})
 
+/** A listen address from a flag; `what` names the flag in the error. */
 export function parseListenAddress(text: string, what: string): ListenAddress {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text.trim())
-  const port = match ? Number(match[3]) : Number.NaN
-  if (!match || port > 65_535) throw configError(`${what}: "${text}" is not host:port (e.g. 0.0.0.0:3023)`)
-  return {host: match[1] ?? (match[2] || '0.0.0.0'), port}
+  const address = listenAddressOf(text)
+  if (!address) throw flagError(`${what}: "${text}" is not host:port (e.g. 0.0.0.0:3023)`)
+  return address
 }
 
 export function parseMaxStartups(text: string): MaxStartups {
-  const parts = text.split(':').map(Number)
-  const [start, rate, full] = parts.length === 1 ? [parts[0]!, 100, parts[0]!] : parts
-  if (parts.length === 2 || parts.length > 3 || ![start, rate, full].every((n) => Number.isInteger(n) && n! >= 0) || rate! > 100 || full! < start!) {
-    throw configError(`max_startups: "${text}" is not start:rate:full (e.g. 10:30:100)`)
-  }
-  return {start: start!, rate: rate!, full: full!}
+  const limits = maxStartupsOf(text)
+  if (!limits) throw flagError(`max_startups: "${text}" is not start:rate:full (e.g. 10:30:100)`)
+  return limits
 }
 
-/** YAML 1.2 reads `no` as a string: accept the words people write in sshd_config too. */
-function yesNo(value: unknown, key: string): boolean | undefined {
-  if (value === undefined || value === null) return undefined
-  if (typeof value === 'boolean') return value
-  const word = String(value).toLowerCase()
-  if (['yes', 'true', 'on'].includes(word)) return true
-  if (['no', 'false', 'off'].includes(word)) return false
-  throw configError(`${key}: "${String(value)}" is not yes or no`)
-}
-
-function positive(value: unknown, key: string, fallback: number): number {
-  if (value === undefined || value === null) return fallback
-  const n = Number(value)
-  if (!Number.isFinite(n) || n <= 0) throw configError(`${key}: "${String(value)}" is not a positive number`)
-  return n
-}
-
-function cipherPolicy(value: unknown): 'compatible' | 'fast' {
-  if (value === undefined || value === null || value === 'fast') return 'fast'
-  if (value === 'compatible') return 'compatible'
-  throw configError(`proxy.ciphers must be fast or compatible, not ${JSON.stringify(value)}`)
-}
-
-function stringList(value: unknown): string[] {
-  if (value === undefined || value === null) return []
-  return Array.isArray(value) ? value.map((v) => String(v).trim()).filter(Boolean) : commaList(String(value))
-}
+const OFF = new Set(['', 'none', 'off'])
 
 /**
- * Build the proxy's configuration. `file` is the parsed config (config.yaml or --config); its
- * `proxy:` mapping holds the keys, and the top-level `proxy_checks_host_keys` is honoured too.
+ * Build the proxy's configuration: flags over the config file's keys over the schema's defaults.
+ * `file` is config.yaml or the --config file (already checked when read from a file; checked
+ * here again, without line numbers, when a caller builds one).
  */
 export function resolveProxyConfig(home: string, file: Record<string, unknown>, flags: ProxyFlags): ProxyConfig {
-  const section = (file.proxy ?? {}) as Record<string, unknown>
-  if (typeof section !== 'object' || Array.isArray(section)) throw configError('proxy: must be a mapping')
-  const limits = (section.limits ?? {}) as Record<string, unknown>
-  const listen = parseListenAddress(flags.listen ?? String(section.listen ?? '0.0.0.0:3023'), '--listen')
-  const webText = flags.webListen ?? (section.web_listen === undefined ? '0.0.0.0:3080' : String(section.web_listen))
-  const checks = flags.checksHostKeys ?? yesNo(section.checks_host_keys, 'proxy.checks_host_keys') ?? yesNo(file.proxy_checks_host_keys, 'proxy_checks_host_keys') ?? true
-  const publicAddrs = [...stringList(flags.publicAddr), ...(flags.publicAddr?.length ? [] : stringList(section.public_addr))].map((addr) =>
-    addr.replace(/:\d+$/, ''),
-  )
+  const checked = checkedConfig(file)
+  const {proxy} = checked
+  const webText = flags.webListen ?? proxy.web_listen
+  const publicAddrs = flags.publicAddr?.length ? flags.publicAddr : typeof proxy.public_addr === 'string' ? commaList(proxy.public_addr) : (proxy.public_addr ?? [])
 
   return {
     home,
-    listen,
-    webListen: ['', 'off', 'none'].includes(webText) ? undefined : parseListenAddress(webText, '--web-listen'),
-    publicAddrs,
-    checksHostKeys: checks,
-    recordNonPtyBytes: yesNo(section.record_non_pty_bytes, 'proxy.record_non_pty_bytes') ?? false,
-    ciphers: cipherPolicy(section.ciphers),
+    listen: parseListenAddress(flags.listen ?? proxy.listen, flags.listen ? '--listen' : 'proxy.listen'),
+    webListen: OFF.has(webText) ? undefined : parseListenAddress(webText, flags.webListen ? '--web-listen' : 'proxy.web_listen'),
+    publicAddrs: publicAddrs.map((addr) => addr.trim().replace(/:\d+$/, '')).filter(Boolean),
+    checksHostKeys: flags.checksHostKeys ?? proxy.checks_host_keys ?? checked.proxy_checks_host_keys ?? true,
+    recordNonPtyBytes: proxy.record_non_pty_bytes,
+    ciphers: proxy.ciphers,
     limits: {
-      maxStartups: section.max_startups === undefined && limits.max_startups === undefined ? DEFAULT_LIMITS.maxStartups : parseMaxStartups(String(limits.max_startups ?? section.max_startups)),
-      loginGraceSeconds: positive(limits.login_grace_seconds, 'proxy.limits.login_grace_seconds', DEFAULT_LIMITS.loginGraceSeconds),
-      maxSessionsPerConnection: positive(limits.max_sessions_per_connection, 'proxy.limits.max_sessions_per_connection', DEFAULT_LIMITS.maxSessionsPerConnection),
-      maxSessionsPerUser: positive(limits.max_sessions_per_user, 'proxy.limits.max_sessions_per_user', DEFAULT_LIMITS.maxSessionsPerUser),
+      maxStartups: proxy.limits.max_startups ?? proxy.max_startups ?? parseMaxStartups(DEFAULT_MAX_STARTUPS),
+      loginGraceSeconds: proxy.limits.login_grace_seconds,
+      maxSessionsPerConnection: proxy.limits.max_sessions_per_connection,
+      maxSessionsPerUser: proxy.limits.max_sessions_per_user,
     },
-    shutdownGraceSeconds: positive(section.shutdown_grace_seconds, 'proxy.shutdown_grace_seconds', 30),
-    tlsCert: flags.tlsCert ?? (section.tls_cert === undefined ? undefined : String(section.tls_cert)),
-    tlsKey: flags.tlsKey ?? (section.tls_key === undefined ? undefined : String(section.tls_key)),
-    hostCertificateTtlSeconds: positive(section.host_certificate_ttl_seconds, 'proxy.host_certificate_ttl_seconds', 3600),
+    shutdownGraceSeconds: proxy.shutdown_grace_seconds,
+    tlsCert: flags.tlsCert ?? proxy.tls_cert,
+    tlsKey: flags.tlsKey ?? proxy.tls_key,
+    hostCertificateTtlSeconds: proxy.host_certificate_ttl_seconds,
   }
 }
 

@@ -41,6 +41,8 @@ export interface ProxyServices {
  */
 export class ConnectionContext {
   readonly id = randomUUID()
+  /** When the proxy accepted it (`performance.now()`), for the setup-time metrics. */
+  readonly openedAt = performance.now()
   log: Logger
   /** Set at authentication. */
   certificate?: Certificate

@@ -64,6 +64,7 @@ export function serveOuter(socket: Socket, services: ProxyServices): void {
     })
     connection.on('ready', () => {
       ctx.log.info('connection.authenticated', {key_id: ctx.user})
+      metrics.authenticated(ctx)
       connection.on('tcpip', (accept, reject, info) => void jump(ctx, connection, accept, reject, info))
       connection.on('session', (accept, reject) => proxySubsystem(ctx, connection, accept, reject))
     })

@@ -206,7 +206,7 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
         exit = code === null || code === undefined ? {signal, coreDumped, description} : {code}
       })
       begun = true
-      metrics.sessionStarted(request.kind)
+      metrics.sessionStarted(request.kind, target.outer)
       const ptyInfo = info.pty ?? null
       audit.write({event: 'session.start', ...fields, kind: request.kind, pty: ptyInfo, recording: recording ? basename(recording.path) : null})
       if (request.kind === 'exec' || (request.kind === 'shell' && info.command !== undefined)) {

@@ -71,7 +71,10 @@ export function createWebServer(services: ProxyServices, tls: {cert: Buffer; key
       case '/healthz':
         return send(services.draining ? 503 : 200, services.draining ? 'draining\n' : 'ok\n')
       case '/metrics':
-        return send(200, metrics.render(), 'text/plain; version=0.0.4; charset=utf-8')
+        return void metrics.render().then(
+          (text) => send(200, text, metrics.contentType),
+          (error: Error) => send(500, `metrics failed: ${error.message}\n`),
+        )
       default:
         return send(404, 'not found\n')
     }

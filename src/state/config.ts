@@ -1,22 +1,25 @@
 import {readFile} from 'node:fs/promises'
 
-import {parse, stringify} from 'yaml'
+import {stringify} from 'yaml'
 
 import {FleetError} from '../base/errors.js'
+import type {FleetConfigFile} from '../config/schema.js'
+import {parseConfigText} from '../config/validate.js'
 import {writeFileSafely} from './files.js'
 import {statePaths} from './home.js'
 
-/** config.yaml in the state directory. Unknown keys are kept when the file is rewritten. */
-export interface FleetConfig {
-  [key: string]: unknown
-  cluster?: string
-}
+/** config.yaml in the state directory, as written; its keys are those of src/config/schema.ts. */
+export type FleetConfig = FleetConfigFile
 
 export async function readConfig(home: string): Promise<FleetConfig> {
   return readConfigFile(statePaths(home).config, {missingOk: true})
 }
 
-/** A config file named on the command line (`--config`); missing is an error unless `missingOk`. */
+/**
+ * A config file (config.yaml, or one named with `--config`), checked against the schema: a key
+ * the schema does not know, or a value of the wrong kind, is an error naming its line.
+ * Missing is an error unless `missingOk`.
+ */
 export async function readConfigFile(path: string, options: {missingOk?: boolean} = {}): Promise<FleetConfig> {
   let text: string
   try {
@@ -32,14 +35,7 @@ export async function readConfigFile(path: string, options: {missingOk?: boolean
     }
     throw error
   }
-
-  try {
-    const value = parse(text) ?? {}
-    if (typeof value !== 'object' || Array.isArray(value)) throw new Error('the top level must be a mapping')
-    return value as FleetConfig
-  } catch (error) {
-    throw new FleetError(`${path} is not valid YAML: ${(error as Error).message}`, {code: 'config_invalid', exit: 'usage', suggestions: [`Fix or remove ${path}.`]})
-  }
+  return parseConfigText(text, path)
 }
 
 export async function writeConfig(home: string, config: FleetConfig): Promise<void> {

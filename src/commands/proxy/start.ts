@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {FleetCommand} from '../../base/command.js'
+import {proxyKeysSummary} from '../../config/reference.js'
 import {jsonLogger, ProxyServer, resolveProxyConfig, runUntilSignalled, tuneProcessForProxy} from '../../proxy/index.js'
 import {readConfig, readConfigFile} from '../../state/config.js'
 
@@ -8,7 +9,9 @@ export default class ProxyStart extends FleetCommand<typeof ProxyStart> {
   static override summary = 'Run the recording SSH proxy in the foreground.'
   static override description = `Users reach fleet hosts through it with plain \`ssh -J <proxy> <host>\` (agent forwarded to the proxy or the host). It authenticates them with user certificates from the fleet user CA, presents host certificates it mints from the host CA, logs in to the host with the user's own certificate, and records every session: PTY sessions as asciicast v2 in <home>/recordings, every session, command, subsystem, forward and refusal in <home>/audit.log. Hosts must present a host certificate from the fleet host CA unless --no-checks-host-keys (or proxy_checks_host_keys: no in the config).
 
-On first start with an empty state directory it creates the CAs there. Logs one JSON line per event on stdout. SIGTERM stops accepting and lets sessions finish (proxy.shutdown_grace_seconds); a second signal exits at once. Config keys (config.yaml or --config, under "proxy:"): listen, web_listen, public_addr, checks_host_keys, record_non_pty_bytes, shutdown_grace_seconds, host_certificate_ttl_seconds, tls_cert, tls_key, limits: {max_startups: "10:30:100", login_grace_seconds, max_sessions_per_connection, max_sessions_per_user}.`
+On first start with an empty state directory it creates the CAs there. Logs one JSON line per event on stdout. SIGTERM stops accepting and lets sessions finish (proxy.shutdown_grace_seconds); a second signal exits at once.
+
+Config keys (config.yaml or --config, under "proxy:"; docs/config.md has each with its default): ${proxyKeysSummary()}. A key the proxy does not know is refused with its line.`
 
   static override enableJsonFlag = false
 

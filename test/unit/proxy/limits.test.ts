@@ -49,7 +49,7 @@ describe('proxy config', () => {
     expect(resolveProxyConfig('/h', {}, {}).checksHostKeys).toBe(true)
     expect(resolveProxyConfig('/h', {proxy: {web_listen: 'off', limits: {max_sessions_per_user: 5}}}, {}).webListen).toBeUndefined()
     expect(resolveProxyConfig('/h', {proxy: {limits: {max_sessions_per_user: 5}}}, {}).limits.maxSessionsPerUser).toBe(5)
-    expect(() => resolveProxyConfig('/h', {proxy: {checks_host_keys: 'maybe'}}, {})).toThrow(/not yes or no/)
+    expect(() => resolveProxyConfig('/h', {proxy: {checks_host_keys: 'maybe'}}, {})).toThrow(/proxy.checks_host_keys is "maybe"; expected yes or no/)
   })
 })
 
