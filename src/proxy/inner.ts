@@ -40,6 +40,10 @@ export function serveInner(stream: Duplex, target: InnerTarget): void {
   const ctx = new ConnectionContext(services, outer.clientIp, outer.clientPort, {host: target.host, port: target.port, inner: true})
   outer.onClose(() => ctx.close())
   ctx.onClose(() => target.upstream.close())
+  // Before the inner handshake there is no SSH connection to end: end the channel it would run on.
+  ctx.onClose(() => {
+    if (!stream.writableEnded) stream.end()
+  })
   stream.on('error', () => {})
 
   // Every packet of the inner connection fits in one packet of the jump channel, and the host's

@@ -24,6 +24,7 @@ const samples: AuditEvent[] = [
   {client: '198.51.100.7:40022', event: 'auth.failure', fingerprint: 'SHA256:abc', host: null, keyId: 'mallory', login: 'root', method: 'publickey', reason: 'certificate expired', session: 'c9', user: null},
   {...who, event: 'host.rejected', fingerprint: 'SHA256:def', reason: 'the host presented a plain key, expected a host certificate'},
   {...who, event: 'agent.missing', hint: 'Add "ForwardAgent yes" under "Host proxy" in ~/.ssh/config'},
+  {client: null, connectionsClosed: 2, event: 'proxy.stopped', host: null, login: null, session: null, sessionsCut: 1, user: null},
 ]
 
 describe('audit event lines', () => {
