@@ -35,6 +35,16 @@ function refuse(channel: ServerChannel, message: string): void {
   channel.end()
 }
 
+/**
+ * The terminal size a PTY session gets. A client without a terminal (`ssh -tt host cmd` in CI)
+ * asks for 0x0; the host's session and its recording both get 80x24 instead (a VT100's, what
+ * terminals and players assume), so the recording says what the session had and every player
+ * opens it.
+ */
+export function terminalSize<T extends {cols: number; rows: number}>(size: T): T {
+  return size.cols > 0 && size.rows > 0 ? size : {...size, cols: size.cols || 80, rows: size.rows || 24}
+}
+
 function describe(error: unknown): string {
   if (error instanceof FleetError && error.suggestions.length > 0) return `${error.message}\r\n  ${error.suggestions.join('\r\n  ')}`
   return error instanceof Error ? error.message : String(error)
@@ -87,7 +97,7 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
       ctx.log.info('pty.refused', {reason: 'the certificate has no permit-pty'})
       return reject?.()
     }
-    pty = info
+    pty = terminalSize(info)
     accept?.()
   })
   session.on('env', (accept: Accept<void>, _reject: Reject, info: {key: string; val: string}) => {
@@ -95,9 +105,10 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
     accept?.()
   })
   session.on('window-change', (accept: Accept<void>, _reject: Reject, info: {cols: number; height: number; rows: number; width: number}) => {
-    if (pty) pty = {...pty, ...info}
-    remote?.setWindow(info.rows, info.cols, info.height, info.width)
-    recording?.resize(info.cols, info.rows)
+    const size = terminalSize(info)
+    if (pty) pty = {...pty, ...size}
+    remote?.setWindow(size.rows, size.cols, size.height, size.width)
+    recording?.resize(size.cols, size.rows)
     accept?.()
   })
   session.on('signal', (accept: Accept<void>, _reject: Reject, info: {name: string}) => {
