@@ -88,7 +88,31 @@ export interface AgentMissingEvent extends AuditContext {
   hint: string
 }
 
-export type AuditEvent = AgentMissingEvent | AuthFailureEvent | ExecEvent | HostRejectedEvent | PortForwardEvent | SessionEndEvent | SessionStartEvent | SubsystemEvent
+/** The proxy stopped (its last line in the log): what its close had to cut. */
+export interface ProxyStoppedEvent {
+  /** No one and nowhere: an event of the proxy itself. */
+  client: null
+  /** Connections still open at close, which the proxy closed. */
+  connectionsClosed: number
+  event: 'proxy.stopped'
+  host: null
+  login: null
+  session: null
+  /** Sessions still running at the end of the grace period, which the proxy cut. */
+  sessionsCut: number
+  user: null
+}
+
+export type AuditEvent =
+  | AgentMissingEvent
+  | AuthFailureEvent
+  | ExecEvent
+  | HostRejectedEvent
+  | PortForwardEvent
+  | ProxyStoppedEvent
+  | SessionEndEvent
+  | SessionStartEvent
+  | SubsystemEvent
 export type AuditEventName = AuditEvent['event']
 
 /** An event as stored: with its time. */
@@ -103,6 +127,7 @@ export const EVENT_FIELDS: {[E in AuditEventName]: readonly Exclude<keyof Extrac
   exec: ['command', 'pty'],
   'host.rejected': ['reason', 'fingerprint'],
   'port.forward': ['direction', 'destHost', 'destPort', 'origHost', 'origPort', 'allowed', 'reason'],
+  'proxy.stopped': ['sessionsCut', 'connectionsClosed'],
   'session.end': ['duration', 'exitStatus', 'exitSignal', 'bytes', 'sha256', 'cut', 'recordingError'],
   'session.start': ['kind', 'pty', 'recording'],
   subsystem: ['name'],

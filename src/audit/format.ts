@@ -18,5 +18,5 @@ export function formatAuditRecord(record: AuditRecord): string {
   const fields = (EVENT_FIELDS[record.event] as readonly string[] | undefined) ?? []
   const source = record as unknown as Record<string, unknown>
   const extra = fields.flatMap((f) => pairs(f, source[f]))
-  return [record.time, record.event.padEnd(13), who, `session=${record.session}`, `client=${record.client}`, ...extra].join(' ')
+  return [record.time, record.event.padEnd(13), who, `session=${record.session ?? '-'}`, `client=${record.client ?? '-'}`, ...extra].join(' ')
 }

@@ -31,13 +31,16 @@ export interface ProxyServices {
   startups: StartupLimiter
   userSessions: SessionCounter
   active: Set<ActiveSession>
+  /** Every open connection context (outer and inner): what close() closes. */
+  connections: Set<ConnectionContext>
   /** True once shutdown began: no new connections, sessions or forwards. */
   readonly draining: boolean
 }
 
 /**
  * One SSH connection (outer or inner): its log fields, who authenticated, and everything to close
- * with it, closed once.
+ * with it (sockets, the host's connection, timers), closed once. It is in `services.connections`
+ * from construction to close, so the server can close every connection it has.
  */
 export class ConnectionContext {
   readonly id = randomUUID()
@@ -52,7 +55,7 @@ export class ConnectionContext {
   /** Why each refused authentication attempt was refused, for one auth.failure line. */
   readonly authFailures: string[] = []
   private readonly closers: (() => void)[] = []
-  private closed = false
+  private isClosed = false
 
   constructor(
     readonly services: ProxyServices,
@@ -61,6 +64,11 @@ export class ConnectionContext {
     fields: Record<string, unknown> = {},
   ) {
     this.log = services.log.child({conn: this.id.slice(0, 8), client: this.client, ...fields})
+    services.connections.add(this)
+  }
+
+  get closed(): boolean {
+    return this.isClosed
   }
 
   get client(): string {
@@ -73,7 +81,7 @@ export class ConnectionContext {
   }
 
   onClose(closer: () => void): void {
-    if (this.closed) closer()
+    if (this.isClosed) closer()
     else this.closers.push(closer)
   }
 
@@ -86,8 +94,9 @@ export class ConnectionContext {
   }
 
   close(): void {
-    if (this.closed) return
-    this.closed = true
+    if (this.isClosed) return
+    this.isClosed = true
+    this.services.connections.delete(this)
     for (const closer of this.closers.splice(0).reverse()) {
       try {
         closer()

@@ -1,6 +1,6 @@
 import {type AcceptConnection, ChannelOpenFailure, type RejectConnection, rejectChannelOpen, type ServerChannel, type TcpipRequestInfo} from '../ssh/index.js'
 import {certificateRestrictions} from './context.js'
-import type {SessionHost} from './session.js'
+import type {SessionHost} from './inner-target.js'
 import {closed, flushed, pump} from './streams.js'
 
 /**

@@ -6,28 +6,14 @@ import {
   createSshServer,
   FORWARD_AGENT_HINT,
   ForwardedAgent,
-  type HostKeyEntry,
   tunnelledPacketSize,
   type UpstreamConnection,
-  type UpstreamHost,
 } from '../ssh/index.js'
 import {authenticateUsers} from './auth.js'
 import {ConnectionContext} from './context.js'
 import {bridgeForward} from './forward.js'
-import {bridgeSession, type SessionHost} from './session.js'
-
-export interface InnerTarget {
-  /** The connection the inner one runs in (the jump connection or the `-s proxy:` session's). */
-  outer: ConnectionContext
-  /** Where to open `auth-agent@openssh.com` when the inner connection does not forward its agent. */
-  outerConnection: Connection
-  host: string
-  port: number
-  /** The host, dialed and verified; the login happens with the user's agent on first use. */
-  upstream: UpstreamHost
-  /** Host keys with a certificate minted for the names the client may know the host by. */
-  hostKeys: HostKeyEntry[]
-}
+import type {InnerTarget, SessionHost} from './inner-target.js'
+import {bridgeSession} from './session.js'
 
 /**
  * Terminate the user's SSH connection to `target.host` inside the proxy: an in-process SSH
@@ -40,6 +26,10 @@ export function serveInner(stream: Duplex, target: InnerTarget): void {
   const ctx = new ConnectionContext(services, outer.clientIp, outer.clientPort, {host: target.host, port: target.port, inner: true})
   outer.onClose(() => ctx.close())
   ctx.onClose(() => target.upstream.close())
+  // Before the inner handshake there is no SSH connection to end: end the channel it would run on.
+  ctx.onClose(() => {
+    if (!stream.writableEnded) stream.end()
+  })
   stream.on('error', () => {})
 
   // Every packet of the inner connection fits in one packet of the jump channel, and the host's

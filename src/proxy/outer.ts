@@ -37,7 +37,15 @@ export function serveOuter(socket: Socket, services: ProxyServices): void {
   const ctx = new ConnectionContext(services, socket.remoteAddress ?? '', socket.remotePort ?? 0)
   ctx.onClose(release)
   ctx.onClose(() => metrics.connectionsActive--)
-  ctx.onClose(() => socket.destroy())
+  let ssh: Connection | undefined
+  // Closed from the proxy's side (shutdown): an SSH disconnect and a FIN after what is still
+  // queued (a session's last words), and a client that does not close its side is cut soon after.
+  ctx.onClose(() => {
+    if (socket.destroyed) return
+    ssh?.end()
+    socket.end()
+    setTimeout(() => socket.destroy(), 500).unref()
+  })
   socket.on('error', () => {})
   socket.once('close', () => ctx.close())
   socket.setNoDelay(true)
@@ -45,7 +53,6 @@ export function serveOuter(socket: Socket, services: ProxyServices): void {
 
   // The grace period starts at accept: ssh2 calls back only once the client's identification
   // line arrived, so a client that sends nothing would otherwise hold its startup slot forever.
-  let ssh: Connection | undefined
   const graceTimer = ctx.timer(config.limits.loginGraceSeconds * 1000, () => {
     ctx.log.warn('login.grace_expired', {seconds: config.limits.loginGraceSeconds})
     if (!ssh) return socket.destroy()
@@ -121,6 +128,10 @@ async function jump(ctx: ConnectionContext, connection: Connection, accept: Acce
   } catch (error) {
     return rejectChannelOpen(reject, hostRejected(ctx, host, port, error))
   }
+  if (ctx.closed || ctx.services.draining) {
+    upstream.close()
+    return rejectChannelOpen(reject, 'fleetctl proxy: shutting down')
+  }
   ctx.log.info('jump.open', {host, port, host_key_id: upstream.hostKeyId})
   startInner(ctx, connection, accept(), host, port, upstream)
 }
@@ -159,6 +170,13 @@ function proxySubsystem(ctx: ConnectionContext, connection: Connection, accept: 
     const port = Number(match[3])
     void dial(ctx, host, port).then(
       (upstream) => {
+        if (ctx.closed || ctx.services.draining) {
+          upstream.close()
+          channel.stderr.write('fleetctl proxy: shutting down\r\n')
+          channel.exit(255)
+          channel.end()
+          return
+        }
         ctx.log.info('jump.open', {host, port, host_key_id: upstream.hostKeyId, via: 'subsystem'})
         startInner(ctx, connection, channel, host, port, upstream)
       },

@@ -73,6 +73,7 @@ export type AuditEventName =
   | 'exec'
   | 'host.rejected'
   | 'port.forward'
+  | 'proxy.stopped'
   | 'session.end'
   | 'session.start'
   | 'subsystem'

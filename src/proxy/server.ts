@@ -4,7 +4,7 @@ import type {Server as HttpsServer} from 'node:https'
 import {assertCertificateSupport, certificateTrust, NATIVE_CRYPTO_HINTS, nativeCrypto, nativeCryptoLoaded} from '../ssh/index.js'
 import {statePaths} from '../state/home.js'
 import {type ProxyConfig, proxyPrincipals} from './config.js'
-import type {ActiveSession, ProxyServices} from './context.js'
+import type {ActiveSession, ConnectionContext, ProxyServices} from './context.js'
 import {ensureCertificateAuthorities, loadProxyIdentity} from './identity.js'
 import {openAuditSink, openSessionRecorder} from './store-recording.js'
 import {SessionCounter, StartupLimiter} from './limits.js'
@@ -24,13 +24,15 @@ export interface ProxyAddresses {
 
 /**
  * The recording proxy: a checked config, a constructor (`create`), a serve loop (`listen`) and
- * one shutdown that stops accepting, lets sessions finish up to the grace period, then closes
- * every session and recording.
+ * one `close` over everything it opened: listeners, sessions, every connection context (each
+ * owns its sockets, host connection and timers), the recorder, the audit log, the web server.
  */
 export class ProxyServer {
   private readonly sshListener: NetServer
   private webListener?: HttpsServer
   private draining = false
+  private closing?: Promise<void>
+  private readonly deadline = new Deadline()
 
   private constructor(readonly services: ProxyServices) {
     this.sshListener = createServer((socket) => serveOuter(socket, services))
@@ -54,6 +56,7 @@ export class ProxyServer {
       startups: new StartupLimiter(config.limits.maxStartups),
       userSessions: new SessionCounter(config.limits.maxSessionsPerUser),
       active: new Set<ActiveSession>(),
+      connections: new Set<ConnectionContext>(),
       get draining() {
         return state.server?.draining ?? false
       },
@@ -91,29 +94,74 @@ export class ProxyServer {
     return {ssh, web}
   }
 
-  /** Stop accepting; wait up to `graceSeconds` for sessions, then cut them; close recordings and the audit log. */
-  async shutdown(graceSeconds = this.services.config.shutdownGraceSeconds): Promise<void> {
-    const {active, audit, log, recorder} = this.services
-    if (this.draining) return
-    this.draining = true
-    log.info('proxy.draining', {sessions: active.size, grace_seconds: graceSeconds})
-    this.sshListener.close()
-    this.webListener?.close()
-    const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceSeconds * 1000).unref())
-    const finished = await Promise.race([Promise.all([...active].map((session) => session.done)).then(() => 'done' as const), deadline])
-    if (finished === 'timeout') {
-      for (const session of active) session.abort(`the proxy is shutting down and its ${graceSeconds} s grace period is over`)
-      await Promise.race([Promise.all([...active].map((session) => session.done)), new Promise((resolve) => setTimeout(resolve, 2000).unref())])
-    }
-    await recorder.close()
-    await audit.close()
-    this.webListener?.closeAllConnections()
-    log.info('proxy.stopped', {sessions_cut: finished === 'timeout'})
+  /**
+   * The one way the proxy stops: stop accepting (SSH and HTTPS), let sessions finish until
+   * `graceSeconds` from now, cut the ones still running (telling their users why), close every
+   * connection context (client, inner and host connections), then the recorder, the audit log and
+   * the web server. Called again (a second signal: `close(0)`), it brings the deadline forward
+   * and returns the same promise.
+   */
+  close(graceSeconds = this.services.config.shutdownGraceSeconds): Promise<void> {
+    this.deadline.within(graceSeconds)
+    this.closing ??= this.closeBy(graceSeconds)
+    return this.closing
   }
 
-  /** The second signal: close recordings as fast as possible and return. */
-  async closeNow(): Promise<void> {
-    await Promise.race([this.services.recorder.close(), new Promise((resolve) => setTimeout(resolve, 500).unref())])
+  private async closeBy(graceSeconds: number): Promise<void> {
+    const {active, audit, connections, log, recorder} = this.services
+    this.draining = true
+    log.info('proxy.draining', {sessions: active.size, connections: connections.size, grace_seconds: graceSeconds})
+    this.sshListener.close()
+    this.webListener?.close()
+    const finished = await Promise.race([settled(active).then(() => 'done' as const), this.deadline.reached.then(() => 'timeout' as const)])
+    const cut = finished === 'timeout' ? active.size : 0
+    if (finished === 'timeout') {
+      for (const session of active) session.abort(`the proxy is shutting down and its ${graceSeconds} s grace period is over`)
+      // A cut session closes the host's side and sends its message; give it a moment to leave.
+      await settled(active, AFTER_CUT_MS)
+    }
+    const closed = connections.size
+    for (const ctx of [...connections]) ctx.close()
+    // The sessions' own ends (recording closed, session.end audited) follow their connections'.
+    await settled(active, AFTER_CUT_MS)
+    await recorder.close().catch((error) => log.error('recording.close_failed', {error}))
+    audit.write({event: 'proxy.stopped', session: null, user: null, login: null, host: null, client: null, sessionsCut: cut, connectionsClosed: closed})
+    await audit.close().catch((error) => log.error('audit.close_failed', {error}))
+    this.webListener?.closeAllConnections()
+    log.info('proxy.stopped', {sessions_cut: cut > 0, connections_closed: closed})
+  }
+}
+
+/** How long close() waits for cut sessions at each step; with the grace period, its whole bound. */
+const AFTER_CUT_MS = 400
+
+/** Resolves when every session open now has ended, or after `ms`. */
+function settled(active: Set<ActiveSession>, ms?: number): Promise<void> {
+  const ended = Promise.all([...active].map((session) => session.done)).then(() => {})
+  if (ms === undefined) return ended
+  return Promise.race([ended, new Promise<void>((resolve) => setTimeout(resolve, ms).unref())])
+}
+
+/** A moment that can be brought forward, never pushed back. */
+class Deadline {
+  readonly reached: Promise<void>
+  private reach!: () => void
+  private at = Number.POSITIVE_INFINITY
+  private timer?: NodeJS.Timeout
+
+  constructor() {
+    this.reached = new Promise((resolve) => (this.reach = resolve))
+  }
+
+  within(seconds: number): void {
+    const at = Date.now() + seconds * 1000
+    if (at >= this.at) return
+    this.at = at
+    clearTimeout(this.timer)
+    if (seconds <= 0) return this.reach()
+    this.timer = setTimeout(this.reach, seconds * 1000)
+    // Open connections keep the process alive until then; nothing else should.
+    this.timer.unref()
   }
 }
 

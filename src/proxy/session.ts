@@ -1,26 +1,15 @@
 import {randomUUID} from 'node:crypto'
-import {basename} from 'node:path'
 
 import {FleetError} from '../base/errors.js'
-import type {ClientChannel, PseudoTtyInfo, ServerChannel, UpstreamConnection} from '../ssh/index.js'
-import {certificateRestrictions, type ConnectionContext} from './context.js'
-import type {InnerTarget} from './inner.js'
-import type {SessionInfo, StreamRecording, TerminalRecording} from './recording.js'
+import type {ClientChannel, PseudoTtyInfo, ServerChannel, Session, UpstreamConnection} from '../ssh/index.js'
+import {type ActiveSession, certificateRestrictions} from './context.js'
+import type {SessionHost} from './inner-target.js'
+import type {SessionInfo} from './recording.js'
+import {SessionRecord} from './session-record.js'
 import {closed, flushed, pump} from './streams.js'
-
-/** What a session needs from the inner connection it runs on. */
-export interface SessionHost {
-  ctx: ConnectionContext
-  target: InnerTarget
-  /** The client asked to forward its agent on the inner connection. */
-  onAgentRequest(): void
-  /** The upstream connection, logged in on first use. */
-  upstream(): Promise<UpstreamConnection>
-}
 
 type Accept<T> = (() => T) | undefined
 type Reject = (() => void) | undefined
-type ExitListener = (code: null | number, signal?: string, coreDumped?: boolean, description?: string) => void
 
 interface Started {
   kind: SessionInfo['kind']
@@ -35,9 +24,36 @@ function refuse(channel: ServerChannel, message: string): void {
   channel.end()
 }
 
+/**
+ * The terminal size a PTY session gets. A client without a terminal (`ssh -tt host cmd` in CI)
+ * asks for 0x0; the host's session and its recording both get 80x24 instead (a VT100's, what
+ * terminals and players assume), so the recording says what the session had and every player
+ * opens it.
+ */
+export function terminalSize<T extends {cols: number; rows: number}>(size: T): T {
+  return size.cols > 0 && size.rows > 0 ? size : {...size, cols: size.cols || 80, rows: size.rows || 24}
+}
+
 function describe(error: unknown): string {
   if (error instanceof FleetError && error.suggestions.length > 0) return `${error.message}\r\n  ${error.suggestions.join('\r\n  ')}`
   return error instanceof Error ? error.message : String(error)
+}
+
+/**
+ * Where a session is. `requesting`: the channel is open, pty-req and env are taken;
+ * `opening`: shell/exec/subsystem arrived (accepted at once) and the recording, the login on the
+ * host and the host's session are being opened; `running`: bridged; `closing`: the proxy is
+ * ending it (shutdown, a failed recording), the user told why; `closed`: recorded, audited, done.
+ */
+export type SessionState = 'closed' | 'closing' | 'opening' | 'requesting' | 'running'
+
+/** The states each state may move to: every change goes through SessionBridge.enter. */
+const NEXT: {[S in SessionState]: readonly SessionState[]} = {
+  requesting: ['opening'],
+  opening: ['running', 'closing', 'closed'],
+  running: ['closing', 'closed'],
+  closing: ['closed'],
+  closed: [],
 }
 
 /**
@@ -48,19 +64,92 @@ function describe(error: unknown): string {
  * and the host's session is opened behind them; a failure there reaches the client as a message
  * on stderr and exit status 255.
  */
-export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Session>, rejectSession: Reject, host: SessionHost): void {
-  const {ctx, target} = host
-  const {services} = ctx
-  if (services.draining || !acceptSession) return rejectSession?.()
-  const session = acceptSession()
-  const restrictions = certificateRestrictions(ctx.certificate!)
-  const env: Record<string, string> = {}
-  let pty: PseudoTtyInfo | undefined
-  let remote: ClientChannel | undefined
-  let recording: TerminalRecording | undefined
-  let started = false
+export function bridgeSession(acceptSession: Accept<Session>, rejectSession: Reject, host: SessionHost): void {
+  if (host.ctx.services.draining || !acceptSession) return rejectSession?.()
+  new SessionBridge(acceptSession(), host)
+}
+
+class SessionBridge {
+  private state: SessionState = 'requesting'
+  private readonly restrictions
+  private readonly env: Record<string, string> = {}
+  private pty?: PseudoTtyInfo
+  /** The client's channel, once shell/exec/subsystem was accepted. */
+  private channel?: ServerChannel
+  /** The host's session, once open. */
+  private remote?: ClientChannel
+  private record?: SessionRecord
   /** Why the proxy ended the session itself (shutdown), for its session.end line. */
-  let cut: string | undefined
+  private cut?: string
+
+  constructor(
+    session: Session,
+    private readonly host: SessionHost,
+  ) {
+    const {ctx} = host
+    this.restrictions = certificateRestrictions(ctx.certificate!)
+    session.on('error', () => {})
+    session.on('auth-agent', (accept: Accept<void>) => {
+      host.onAgentRequest()
+      accept?.()
+    })
+    session.on('pty', (accept: Accept<void>, reject: Reject, info: PseudoTtyInfo) => {
+      if (!this.restrictions.permitPty) {
+        ctx.log.info('pty.refused', {reason: 'the certificate has no permit-pty'})
+        return reject?.()
+      }
+      this.pty = terminalSize(info)
+      accept?.()
+    })
+    session.on('env', (accept: Accept<void>, _reject: Reject, info: {key: string; val: string}) => {
+      this.env[info.key] = info.val
+      accept?.()
+    })
+    session.on('window-change', (accept: Accept<void>, _reject: Reject, info: {cols: number; height: number; rows: number; width: number}) => {
+      const size = terminalSize(info)
+      if (this.pty) this.pty = {...this.pty, ...size}
+      this.remote?.setWindow(size.rows, size.cols, size.height, size.width)
+      this.record?.resize(size.cols, size.rows)
+      accept?.()
+    })
+    session.on('signal', (accept: Accept<void>, _reject: Reject, info: {name: string}) => {
+      try {
+        this.remote?.signal(info.name)
+      } catch {
+        // ssh2 refuses signal names outside RFC 4254's list; sshd would ignore them too.
+      }
+      accept?.()
+    })
+    session.on('break', (accept: Accept<void>, _reject: Reject, info: {length: number}) => {
+      this.remote?.sendBreak(info.length)
+      accept?.()
+    })
+    session.on('x11', (_accept: Accept<void>, reject: Reject) => reject?.())
+    session.on('shell', (accept: Accept<ServerChannel>) => this.start({kind: 'shell'}, accept))
+    session.on('exec', (accept: Accept<ServerChannel>, _reject: Reject, info: {command: string}) => this.start({kind: 'exec', request: info.command}, accept))
+    session.on('subsystem', (accept: Accept<ServerChannel>, _reject: Reject, info: {name: string}) => this.start({kind: 'subsystem', request: info.name}, accept))
+  }
+
+  /** Move to `next` if the current state allows it; false (and no change) otherwise. */
+  private enter(next: SessionState): boolean {
+    if (!NEXT[this.state].includes(next)) return false
+    this.state = next
+    return true
+  }
+
+  /** The first shell/exec/subsystem request: accept it and open the host's side behind it. */
+  private start(request: Started, accept: Accept<ServerChannel>): void {
+    if (!accept || !this.enter('opening')) return
+    const channel = accept()
+    this.channel = channel
+    channel.on('error', () => {})
+    void this.run(channel, request)
+      .catch((error) => {
+        this.host.ctx.log.error('session.failed', {error})
+        if (channel.writable) refuse(channel, `fleetctl proxy: ${describe(error)}`)
+      })
+      .finally(() => this.enter('closed'))
+  }
 
   /**
    * End the session from the proxy's side, telling the user why. The host's side closes at once;
@@ -68,67 +157,18 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
    * waits for that, then sends EOF and close), or the channel is closed after a bound for a client
    * that reads nothing more. Once: the first reason is the one the user sees.
    */
-  let ending = false
-  const endSession = (channel: ServerChannel, message: string) => {
-    if (ending) return
-    ending = true
+  private end(message: string): void {
+    const channel = this.channel
+    if (!channel || !this.enter('closing')) return
     if (channel.writable) channel.stderr.write(`\r\nfleetctl proxy: ${message}\r\n`)
-    remote?.close()
+    this.remote?.close()
     setTimeout(() => channel.close(), 2000).unref()
   }
 
-  session.on('error', () => {})
-  session.on('auth-agent', (accept: Accept<void>) => {
-    host.onAgentRequest()
-    accept?.()
-  })
-  session.on('pty', (accept: Accept<void>, reject: Reject, info: PseudoTtyInfo) => {
-    if (!restrictions.permitPty) {
-      ctx.log.info('pty.refused', {reason: 'the certificate has no permit-pty'})
-      return reject?.()
-    }
-    pty = info
-    accept?.()
-  })
-  session.on('env', (accept: Accept<void>, _reject: Reject, info: {key: string; val: string}) => {
-    env[info.key] = info.val
-    accept?.()
-  })
-  session.on('window-change', (accept: Accept<void>, _reject: Reject, info: {cols: number; height: number; rows: number; width: number}) => {
-    if (pty) pty = {...pty, ...info}
-    remote?.setWindow(info.rows, info.cols, info.height, info.width)
-    recording?.resize(info.cols, info.rows)
-    accept?.()
-  })
-  session.on('signal', (accept: Accept<void>, _reject: Reject, info: {name: string}) => {
-    try {
-      remote?.signal(info.name)
-    } catch {
-      // ssh2 refuses signal names outside RFC 4254's list; sshd would ignore them too.
-    }
-    accept?.()
-  })
-  session.on('break', (accept: Accept<void>, _reject: Reject, info: {length: number}) => {
-    remote?.sendBreak(info.length)
-    accept?.()
-  })
-  session.on('x11', (_accept: Accept<void>, reject: Reject) => reject?.())
-
-  const start = (request: Started, accept: Accept<ServerChannel>) => {
-    if (started || !accept) return
-    started = true
-    const channel = accept()
-    channel.on('error', () => {})
-    void run(channel, request).catch((error) => {
-      ctx.log.error('session.failed', {error})
-      if (channel.writable) refuse(channel, `fleetctl proxy: ${describe(error)}`)
-    })
-  }
-  session.on('shell', (accept: Accept<ServerChannel>) => start({kind: 'shell'}, accept))
-  session.on('exec', (accept: Accept<ServerChannel>, _reject: Reject, info: {command: string}) => start({kind: 'exec', request: info.command}, accept))
-  session.on('subsystem', (accept: Accept<ServerChannel>, _reject: Reject, info: {name: string}) => start({kind: 'subsystem', request: info.name}, accept))
-
-  async function run(channel: ServerChannel, request: Started): Promise<void> {
+  /** Within the connection's and the user's session limits, and known to shutdown while it runs. */
+  private async run(channel: ServerChannel, request: Started): Promise<void> {
+    const {ctx} = this.host
+    const {services} = ctx
     const {config} = services
     if (ctx.sessions >= config.limits.maxSessionsPerConnection) {
       services.metrics.sessionsRefused++
@@ -141,15 +181,17 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
     }
     ctx.sessions++
     let finish!: () => void
-    const done = new Promise<void>((resolve) => (finish = resolve))
-    const active = {done, abort: (reason: string) => {
-      ctx.log.warn('session.aborted', {reason})
-      cut ??= reason
-      endSession(channel, `${reason}; closing this session`)
-    }}
+    const active: ActiveSession = {
+      done: new Promise<void>((resolve) => (finish = resolve)),
+      abort: (reason: string) => {
+        ctx.log.warn('session.aborted', {reason})
+        this.cut ??= reason
+        this.end(`${reason}; closing this session`)
+      },
+    }
     services.active.add(active)
     try {
-      await runSession(channel, request)
+      await this.bridge(channel, request)
     } finally {
       ctx.sessions--
       releaseUser()
@@ -158,8 +200,11 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
     }
   }
 
-  async function runSession(channel: ServerChannel, request: Started): Promise<void> {
-    const {audit, metrics, recorder} = services
+  /** Record, log in, open the host's session, and copy both ways until the host's side closes. */
+  private async bridge(channel: ServerChannel, request: Started): Promise<void> {
+    const {ctx, target} = this.host
+    const {services} = ctx
+    const {restrictions, pty} = this
     const info: SessionInfo = {
       id: randomUUID(),
       user: ctx.user!,
@@ -175,97 +220,43 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
       startedAt: new Date(),
     }
     const log = ctx.log.child({session: info.id})
-    const fields = {session: info.id, user: info.user, login: info.login, host: info.host, client: info.client}
-
-    let streams: StreamRecording | undefined
-    /** The failure that ended the session, for its session.end line. */
-    let recordingError: string | undefined
-    // Fail closed: a recording that stops being written ends the session it records.
-    const recordingFailed = (error: Error) => {
-      metrics.recordingFailures++
-      log.error('recording.failed', {error})
-      recordingError ??= error.message
-      endSession(channel, `ending the session: its recording can no longer be written (${error.message}); tell the proxy's operator`)
-    }
+    let record: SessionRecord
     try {
-      if (pty) recording = await recorder.startTerminal(info, recordingFailed)
-      else streams = await recorder.startStreams(info, recordingFailed)
+      record = await SessionRecord.open(services, info, log, (message) => this.end(message))
     } catch (error) {
-      metrics.sessionsRefused++
+      services.metrics.sessionsRefused++
       log.error('recording.failed', {error})
       return refuse(channel, `fleetctl proxy: refusing the session: its recording cannot be written (${(error as Error).message}); tell the proxy's operator`)
     }
+    this.record = record
 
-    const terminalBytes = {stdin: 0, stdout: 0, stderr: 0}
-    let exit: {code?: number; signal?: string; coreDumped?: boolean; description?: string} | undefined
-    let begun = false
     try {
-      const upstream = await host.upstream()
+      const upstream = await this.host.upstream()
       // The exit status may come in the same read as the request's reply, before this function resumes.
-      remote = await openRemote(upstream, request, (code, signal, coreDumped, description) => {
-        exit = code === null || code === undefined ? {signal, coreDumped, description} : {code}
-      })
-      begun = true
-      metrics.sessionStarted(request.kind, target.outer)
-      const ptyInfo = info.pty ?? null
-      audit.write({event: 'session.start', ...fields, kind: request.kind, pty: ptyInfo, recording: recording ? basename(recording.path) : null})
-      if (request.kind === 'exec' || (request.kind === 'shell' && info.command !== undefined)) {
-        audit.write({event: 'exec', ...fields, command: info.command, pty: ptyInfo !== null})
-      } else if (request.kind === 'subsystem') {
-        audit.write({event: 'subsystem', ...fields, name: request.request})
-      }
-      log.info('session.start', {kind: request.kind, command: info.command, pty: ptyInfo !== null})
+      const remote = await this.openRemote(upstream, request, (...exit) => record.exited(...exit))
+      this.remote = remote
+      record.started(request.request, this.host.target.outer)
+      // Ended while the host's session was opening: it closes at once (the user was told why).
+      if (!this.enter('running')) remote.close()
 
       remote.on('error', () => {})
-      channel.once('close', () => remote?.close())
+      channel.once('close', () => remote.close())
 
-      const terminal = recording
-      const inbound = pump(channel, remote, (chunk) => {
-        metrics.bytes.in += chunk.length
-        if (!terminal) return streams!.stdin(chunk)
-        terminalBytes.stdin += chunk.length
-      }).then(() => remote?.end())
-      const outbound = pump(remote, channel, (chunk) => {
-        metrics.bytes.out += chunk.length
-        if (!terminal) return streams!.stdout(chunk)
-        terminalBytes.stdout += chunk.length
-        return terminal.output(chunk)
-      })
-      const errors = pump(remote.stderr, channel.stderr, (chunk) => {
-        metrics.bytes.out += chunk.length
-        if (!terminal) return streams!.stderr(chunk)
-        terminalBytes.stderr += chunk.length
-        return terminal.output(chunk)
-      })
+      const {taps} = record
+      const inbound = pump(channel, remote, taps.stdin).then(() => remote.end())
+      const outbound = pump(remote, channel, taps.stdout)
+      const errors = pump(remote.stderr, channel.stderr, taps.stderr)
       await Promise.all([outbound, errors, closed(remote)])
       // Everything the host sent is queued on the client's channel before its exit status and close.
       await Promise.all([flushed(channel), flushed(channel.stderr)])
+      const {exit} = record
       if (exit?.code !== undefined) channel.exit(exit.code)
       else if (exit?.signal) channel.exit(exit.signal.replace(/^SIG/, ''), exit.coreDumped ?? false, exit.description ?? '')
       channel.end()
       void inbound
     } finally {
-      if (!begun) metrics.sessionsRefused++
-      else metrics.sessionsActive--
-      const end = {exitStatus: exit?.code, exitSignal: exit?.signal}
-      const totals = streams ? await streams.close(end).catch(() => undefined) : undefined
-      if (recording) await recording.close(end).catch((error) => log.error('recording.close_failed', {error}))
-      recording = undefined
-      if (begun) {
-        const duration = (Date.now() - info.startedAt.getTime()) / 1000
-        audit.write({
-          event: 'session.end',
-          ...fields,
-          duration,
-          exitStatus: exit?.code ?? null,
-          exitSignal: exit?.signal ?? null,
-          ...(cut ? {cut} : {}),
-          ...(recordingError ? {recordingError} : {}),
-          bytes: totals ? {stdin: totals.stdin.bytes, stdout: totals.stdout.bytes, stderr: totals.stderr.bytes} : terminalBytes,
-          ...(totals ? {sha256: {stdin: totals.stdin.sha256, stdout: totals.stdout.sha256, stderr: totals.stderr.sha256}} : {}),
-        })
-        log.info('session.end', {exit_status: exit?.code, exit_signal: exit?.signal, duration_seconds: duration, cut, recording_error: recordingError})
-      }
+      this.record = undefined
+      await record.close(this.cut)
     }
   }
 
@@ -274,7 +265,8 @@ export function bridgeSession(acceptSession: Accept<import('../ssh/index.js').Se
    * moment the channel exists: ssh2 parses every packet of a read at once, so a quick command's
    * exit status can be emitted before an `await` on the returned promise resumes.
    */
-  function openRemote(upstream: UpstreamConnection, request: Started, onExit: ExitListener): Promise<ClientChannel> {
+  private openRemote(upstream: UpstreamConnection, request: Started, onExit: (code: null | number, signal?: string, coreDumped?: boolean, description?: string) => void): Promise<ClientChannel> {
+    const {env, pty} = this
     const ptyOptions = pty ? {cols: pty.cols, rows: pty.rows, width: pty.width, height: pty.height, term: pty.term, modes: pty.modes} : undefined
     return new Promise((resolve, reject) => {
       const done = (error: Error | undefined, channel: ClientChannel) => {

@@ -1,7 +1,8 @@
 /**
  * The proxy's process lifecycle with real signals: SIGKILL mid-session leaves a playable
  * recording; SIGTERM drains (refuses new connections, lets a running session finish, cuts the
- * ones still running at the end of the grace period); a second signal exits at once.
+ * ones still running at the end of the grace period) and closes every connection, idle ones
+ * included, then exits; a second signal exits at once.
  */
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -9,6 +10,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {type Agent, startAgent} from '../helpers/agent.js'
+import {listRecordings} from '../../src/recording/index.js'
 import {FLEETCTL_BIN} from '../helpers/fleetctl.js'
 import {startDaemon} from '../helpers/processes.js'
 import {asciinemaCat, fleetUser, runClient, runPtySession, type RunningProxy, startFleetHost, startProxy, writeClientConfig} from '../helpers/proxy.js'
@@ -174,5 +176,73 @@ describe('proxy lifecycle', () => {
     const played = await asciinemaCat(cast)
     expect(played.exitCode, played.stderr).toBe(0)
     expect(played.stdout).toContain('twice-42-marker')
+  })
+
+  /**
+   * SIGTERM with a client connected that runs nothing: the proxy closes its connections (the
+   * client is disconnected), writes proxy.stopped to the audit log, and exits 0. Returns how long
+   * the exit took after the signal, and the audit's proxy.stopped line.
+   */
+  const stopWithIdleClient = async (proxy: RunningProxy, client: Promise<{exitCode: number; stderr: string}>) => {
+    const signalled = Date.now()
+    proxy.child.kill('SIGTERM')
+    expect(await exited(proxy)).toBe(0)
+    const seconds = (Date.now() - signalled) / 1000
+    const result = await client
+    expect(result.exitCode, result.stderr).not.toBe(0)
+    expect(proxy.events().find((e) => e.event === 'proxy.stopped')).toMatchObject({connections_closed: expect.any(Number)})
+    const stopped = (await proxy.audit()).filter((e) => e.event === 'proxy.stopped').at(-1)
+    expect(stopped).toMatchObject({session: null, user: null})
+    return {seconds, stopped: stopped!}
+  }
+
+  it('SIGTERM with an idle `ssh -N` to the proxy disconnects it and exits, long before a 600 s grace period', async () => {
+    const proxy = await startProxy(home, ['--config', graceConfig(600)])
+    stops.push(() => proxy.stop())
+    const config = writeClientConfig(dir('client-idle-outer'), home, {hostPort: sshd.port, proxyPort: proxy.port})
+    const client = runClient('ssh', config, ['-N', 'proxy'], {agent: agent.socket, timeout: 60_000})
+    await proxy.waitFor('connection.authenticated')
+    const {seconds, stopped} = await stopWithIdleClient(proxy, client)
+    // Nothing to drain: no waiting for the grace period (generous bound for a loaded machine).
+    expect(seconds).toBeLessThan(30)
+    expect(stopped.connectionsClosed).toBe(1)
+    expect(proxy.events().find((e) => e.event === 'proxy.stopped')).toMatchObject({sessions_cut: false})
+  })
+
+  it('SIGTERM with a jump channel open and no session on it (`ssh -N` through the proxy) closes the inner and host connections and exits', async () => {
+    const proxy = await startProxy(home, ['--config', graceConfig(600)])
+    stops.push(() => proxy.stop())
+    const config = writeClientConfig(dir('client-idle-jump'), home, {hostPort: sshd.port, proxyPort: proxy.port})
+    const client = runClient('ssh', config, ['-N', 'web1'], {agent: agent.socket, timeout: 60_000})
+    await proxy.waitFor('inner.authenticated')
+    const {seconds, stopped} = await stopWithIdleClient(proxy, client)
+    expect(seconds).toBeLessThan(30)
+    // The jump connection and the inner connection on it.
+    expect(stopped.connectionsClosed).toBe(2)
+  })
+
+  it('SIGTERM with an interactive session where nothing was typed cuts it at the end of the grace period, closes its recording and exits', async () => {
+    const grace = 2
+    const proxy = await startProxy(home, ['--config', graceConfig(grace)])
+    stops.push(() => proxy.stop())
+    const config = writeClientConfig(dir('client-idle-pty'), home, {hostPort: sshd.port, proxyPort: proxy.port})
+    const session = runPtySession(config, ['-tt', 'web1'], [{sleep: 60}], agent.socket)
+    const started = await proxy.waitFor('session.start')
+    const {seconds} = await stopWithIdleClient(
+      proxy,
+      session.then((result) => ({exitCode: result.exitCode ?? -1, stderr: result.transcript})),
+    )
+    // Within the grace period and a bounded close (generous bound for a loaded machine).
+    expect(seconds).toBeLessThan(grace + 10)
+    expect((await session).transcript).toContain(`the proxy is shutting down and its ${grace} s grace period is over; closing this session`)
+
+    const audit = await proxy.audit()
+    expect(audit.find((e) => e.event === 'session.end' && e.session === started.session)).toMatchObject({cut: expect.stringContaining('grace period is over')})
+    expect(audit.at(-1)).toMatchObject({event: 'proxy.stopped', sessionsCut: 1})
+    // The recording is complete: its index has the end line, and asciinema reads it.
+    const entry = (await listRecordings(join(home, 'recordings'))).find((e) => e.session === started.session)
+    expect(entry).toMatchObject({end: expect.any(String), file: `${String(started.session)}.cast`})
+    const played = await asciinemaCat(join(home, 'recordings', entry!.file!))
+    expect(played.exitCode, played.stderr).toBe(0)
   })
 })

@@ -4,7 +4,7 @@
  */
 import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {basename, join} from 'node:path'
 import type {Duplex} from 'node:stream'
 
 import {execa} from 'execa'
@@ -88,6 +88,22 @@ describe('proxy sessions through ssh -J', () => {
     const start = audit.find((e) => e.event === 'session.start' && (e.pty as {cols?: number} | null)?.cols === 80)
     expect(start).toMatchObject({kind: 'shell', user: 'alice', login: 'root'})
     expect(audit.find((e) => e.event === 'session.end' && e.session === start!.session)).toMatchObject({exitStatus: 3})
+  })
+
+  it('records a PTY requested without a size (ssh -tt with no terminal, as in CI) at the 80x24 the session gets, and asciinema reads it', async () => {
+    const before = new Set(await proxy.recordings())
+    // stdin is not a terminal: ssh -tt sends a pty-req of 0 columns and 0 rows.
+    const result = await runClient('ssh', config, ['-tt', 'web1', 'stty size; echo sized-$((6*7))'], {agent: agent.socket})
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stdout).toContain('24 80')
+    const [cast] = (await proxy.recordings()).filter((path) => !before.has(path))
+    const header = JSON.parse(readFileSync(cast!, 'utf8').split('\n')[0]!)
+    expect(header).toMatchObject({version: 2, width: 80, height: 24})
+    const played = await asciinemaCat(cast!)
+    expect(played.exitCode, played.stderr).toBe(0)
+    expect(played.stdout).toContain('sized-42')
+    const start = (await proxy.audit()).find((e) => e.event === 'session.start' && e.recording === basename(cast!))
+    expect(start).toMatchObject({pty: {cols: 80, rows: 24}})
   })
 
   it('does not wake up for an idle PTY session (no per-session timers while nothing is typed)', async () => {
