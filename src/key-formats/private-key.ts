@@ -77,6 +77,10 @@ function readPem(text: string, passphrase?: string): ForeignPrivateKey {
     throw new KeyFormatError(`not a PEM private key fleetctl can read: ${(error as Error).message}`)
   }
 
+  if (!['ec', 'ed25519', 'rsa'].includes(keyObject.asymmetricKeyType ?? '')) {
+    throw new KeyFormatError(`${keyObject.asymmetricKeyType?.toUpperCase()} keys are not supported: a CA key is ed25519, ECDSA or RSA`)
+  }
+
   return {encrypted, format: 'pem', key: privateKeyFromKeyObject(keyObject)}
 }
 
@@ -112,7 +116,16 @@ function readWithSshpk(text: string, format: 'openssh' | 'ppk', passphrase?: str
   }
 
   const encrypted = format === 'openssh' ? !/^none$/.test(opensshCipher(text)) : !/^Encryption: *none/im.test(text)
-  const key = parsePrivateKey(parsed.toString('ssh-private'))
+  let key: PrivateKey
+  try {
+    key = parsePrivateKey(parsed.toString('ssh-private'))
+  } catch (error) {
+    // Numbers that are no key at all: a PPK v2 opened with a wrong passphrase, or a damaged file.
+    if (encrypted) throw new KeyPassphraseError(`the passphrase does not open this ${what} private key (wrong passphrase, or a damaged file)`, 'wrong')
+    if (error instanceof KeyFormatError) throw error
+    throw new KeyFormatError(`not an ${what} private key fleetctl can read: ${(error as Error).message}`)
+  }
+
   return {encrypted, format, key: {...key, comment: parsed.comment && parsed.comment !== '(unnamed)' ? parsed.comment : ''}}
 }
 
