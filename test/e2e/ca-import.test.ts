@@ -204,6 +204,21 @@ describe('ca import refuses what it must', () => {
     expect(result.fingerprint).toBe(await sshFingerprint(readFileSync(join(dir, 'corp_ca.pub'), 'utf8'), dir))
   })
 
+  it('ca init then makes only the missing CA, keeps the imported one, and refuses once both exist', async () => {
+    const partial = join(dir, 'partial-state')
+    expect((await fleetctl(['ca', 'import', '--type', 'user', '--key', 'corp_ca', '--passphrase-file', 'right'], {cwd: dir, home: partial})).exitCode).toBe(0)
+    const imported = readFileSync(join(partial, 'ca', 'user_ca'), 'utf8')
+    const init = await fleetctl(['ca', 'init', '--json'], {cwd: dir, home: partial})
+    expect(init.exitCode).toBe(0)
+    const result = JSON.parse(init.stdout) as {hostCA: {existing?: boolean}; userCA: {existing?: boolean; fingerprint: string}}
+    expect(result.userCA.existing).toBe(true)
+    expect(result.hostCA.existing).toBeUndefined()
+    expect(result.userCA.fingerprint).toBe(await sshFingerprint(readFileSync(join(dir, 'corp_ca.pub'), 'utf8'), dir))
+    expect(readFileSync(join(partial, 'ca', 'user_ca'), 'utf8')).toBe(imported)
+    expect(statSync(join(partial, 'ca', 'host_ca')).mode & 0o777).toBe(0o600)
+    expect((await fleetctl(['ca', 'init'], {cwd: dir, home: partial})).exitCode).toBe(4)
+  })
+
   it('asks for the passphrase on a terminal and imports with it', async () => {
     const fresh = join(dir, 'prompted-state')
     const env: Record<string, string> = {FLEETCTL_HOME: fresh, HOME: dir, NO_COLOR: '1', PATH: process.env.PATH ?? '', TERM: 'xterm'}
