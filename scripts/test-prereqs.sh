@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end tests drive real OpenSSH: sshd, ssh, ssh-keygen, ssh-agent (and asciinema as an
-# independent reader of recordings), python3, curl and openssl for the proxy's tests, and sudo for
-# the enrollment tests. As root this installs what is missing from Debian's packages;
-# otherwise it says what to install.
+# independent reader of recordings), python3, curl and openssl for the proxy's tests, sudo for
+# the enrollment tests, and puttygen for ca import's. As root this installs what is missing from
+# Debian's packages; otherwise it says what to install.
 set -euo pipefail
 
 missing=()
@@ -19,6 +19,8 @@ command -v make >/dev/null 2>&1 || missing+=(make)
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
 # enroll host --sudo is tested with a real sudo (passwordless for one test user, refused for another).
 command -v sudo >/dev/null 2>&1 || missing+=(sudo)
+# ca import reads PuTTY PPK files: the tests make them with PuTTY's own puttygen.
+command -v puttygen >/dev/null 2>&1 || missing+=(putty-tools)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -8,10 +8,10 @@ import {
   generateKey,
   KeyFormatError,
   type KeySpec,
-  parsePublicKey,
   type PublicKey,
   signCertificate,
 } from '../certs/index.js'
+import {readForeignPublicKey} from '../key-formats/index.js'
 import {exists, readUserFile, writeFileSafely} from '../state/files.js'
 import {hostCertificateRequest, userCertificateRequest} from './issue.js'
 import {loadCertificateAuthority} from './store.js'
@@ -72,7 +72,7 @@ export async function issueCredentials(options: IssueOptions): Promise<IssuedCre
   if (options.publicKeyFile) {
     const text = await readUserFile(options.publicKeyFile, 'public key')
     try {
-      ;({comment, key: publicKey} = parsePublicKey(text))
+      ;({comment, key: publicKey} = readForeignPublicKey(text))
     } catch (error) {
       throw new FleetError(`${options.publicKeyFile}: ${(error as Error).message}`, {code: 'bad_public_key', exit: 'usage'})
     }

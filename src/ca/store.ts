@@ -38,24 +38,26 @@ const caPath = (home: string, type: CertificateType) => (type === 'user' ? state
 export interface InitResult {
   cluster: string
   home: string
-  hostCA: {fingerprint: string; path: string}
-  userCA: {fingerprint: string; path: string}
+  /** `existing` is a CA that was there already (imported with `ca import`) and is kept. */
+  hostCA: {existing?: boolean; fingerprint: string; path: string}
+  userCA: {existing?: boolean; fingerprint: string; path: string}
 }
 
-/** Creates the user and host CAs. Refuses when either exists: replacing a CA locks users out. */
+/**
+ * Creates the user and host CAs, or the one of them that is missing (beside a CA brought in with
+ * `ca import`). Refuses when both exist: replacing a CA locks users out.
+ */
 export async function initCertificateAuthorities(home: string, options: {cluster?: string; keyType?: CAKeyType}): Promise<InitResult> {
   const paths = statePaths(home)
-  for (const path of [paths.userCA, paths.hostCA]) {
-    if (await exists(path)) {
-      throw new FleetError(`a CA already exists at ${path}; fleetctl never overwrites a CA`, {
-        code: 'ca_exists',
-        exit: 'refused',
-        suggestions: [
-          'To rotate: move the ca/ folder aside, run `fleetctl ca init` again, and add the new `fleetctl ca export --type user` line to every host\'s TrustedUserCAKeys file (it may hold several keys) and the new host CA line to known_hosts, before removing the old ones.',
-          'To use another state directory instead, pass --home or set FLEETCTL_HOME.',
-        ],
-      })
-    }
+  if ((await exists(paths.userCA)) && (await exists(paths.hostCA))) {
+    throw new FleetError(`the CAs already exist in ${paths.caDir}; fleetctl never overwrites a CA`, {
+      code: 'ca_exists',
+      exit: 'refused',
+      suggestions: [
+        'To rotate: move the ca/ folder aside, run `fleetctl ca init` again, and add the new `fleetctl ca export --type user` line to every host\'s TrustedUserCAKeys file (it may hold several keys) and the new host CA line to known_hosts, before removing the old ones.',
+        'To use another state directory instead, pass --home or set FLEETCTL_HOME.',
+      ],
+    })
   }
 
   const config = await readConfig(home)
@@ -63,8 +65,14 @@ export async function initCertificateAuthorities(home: string, options: {cluster
   const spec = caKeySpec(options.keyType ?? 'ed25519')
   const result: Partial<InitResult> = {cluster, home}
   for (const type of ['user', 'host'] as const) {
-    const key = generateKey(spec, `fleetctl-${type}-ca@${cluster}`)
     const path = caPath(home, type)
+    if (await exists(path)) {
+      const key = (await loadCertificateAuthority(home, type)).key
+      result[type === 'user' ? 'userCA' : 'hostCA'] = {existing: true, fingerprint: fingerprint(key.publicKey), path}
+      continue
+    }
+
+    const key = generateKey(spec, `fleetctl-${type}-ca@${cluster}`)
     await writeFileSafely(path, encodePrivateKey(key), {mode: 0o600})
     await writeFileSafely(`${path}.pub`, `${formatPublicKey(key.publicKey, key.comment)}\n`, {mode: 0o644})
     result[type === 'user' ? 'userCA' : 'hostCA'] = {fingerprint: fingerprint(key.publicKey), path}

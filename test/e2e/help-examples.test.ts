@@ -24,9 +24,16 @@ const examples = Object.values(manifest.commands).flatMap((command) =>
 /** Examples of servers carry this comment: they run until stopped (see below). */
 const RUNS_UNTIL_STOPPED = '# runs until stopped'
 
+/** The keys `ca import`'s examples name: an organisation's CAs as ssh-keygen made them. */
+async function writeExistingCAs(dir: string): Promise<void> {
+  writeFileSync(join(dir, 'corp_user_ca.passphrase'), 'an example passphrase\n')
+  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'an example passphrase', '-f', join(dir, 'corp_user_ca')])
+  await execa('ssh-keygen', ['-q', '-t', 'ecdsa', '-m', 'PEM', '-N', '', '-f', join(dir, 'corp_host_ca.pem')])
+}
+
 /**
  * Every example in `--help` runs as written, in a shell with `fleetctl` on the PATH, a fresh
- * HOME and state directory (with CAs, unless the example is the one that creates them; with a
+ * HOME and state directory (with CAs, unless the example creates or imports them; with a
  * recorded session and its audit events for the commands that read them).
  * An example marked `# runs until stopped` (`proxy start`) passes when it logs proxy.listening
  * within 20 s and exits 0 on SIGTERM; it listens on kernel-chosen loopback ports
@@ -48,7 +55,8 @@ describe('every --help example runs', () => {
     mkdirSync(bin, {recursive: true})
     writeFileSync(join(bin, 'fleetctl'), `#!/bin/sh\nexec "${process.execPath}" "${FLEETCTL_BIN}" "$@"\n`, {mode: 0o755})
     const state = join(home, '.fleetctl')
-    if (command.id !== 'ca:init') expect((await fleetctl(['ca', 'init'], {home: state})).exitCode).toBe(0)
+    if (command.id !== 'ca:init' && command.id !== 'ca:import') expect((await fleetctl(['ca', 'init'], {home: state})).exitCode).toBe(0)
+    if (command.id === 'ca:import') await writeExistingCAs(dir)
     if (command.id.startsWith('recordings:') || command.id === 'audit') await seedRecordings(state)
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'ssh_host_ed25519_key')])
     // `enroll host --local --sshd-config ./sshd_config --dry-run` and friends read this one: no

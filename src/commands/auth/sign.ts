@@ -30,7 +30,7 @@ export default class AuthSign extends FleetCommand<typeof AuthSign> {
     out: Flags.string({char: 'o', summary: 'Output path prefix (default: the user or first host name; with --public-key, beside it).'}),
     overwrite: Flags.boolean({summary: 'Replace existing output files.'}),
     principals: Flags.string({dependsOn: ['user'], summary: 'Logins the user certificate allows (comma-separated; default: the user).'}),
-    'public-key': Flags.string({summary: 'Sign this existing OpenSSH public key file instead of generating a key.'}),
+    'public-key': Flags.string({summary: 'Sign this existing public key file instead of generating a key (OpenSSH, RFC 4716/PuTTY or PEM).'}),
     'source-address': Flags.string({dependsOn: ['user'], summary: 'Critical option source-address: client addresses/CIDRs allowed (comma-separated).'}),
     ttl: Flags.string({env: 'FLEETCTL_SIGN_TTL', summary: 'Validity, e.g. 12h, 30d, 1h30m (default: 12h for users, 365d for hosts; 0 for forever).'}),
     user: Flags.string({exactlyOne: ['host', 'user'], summary: 'Issue a user certificate for this user.'}),

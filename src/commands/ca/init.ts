@@ -5,7 +5,7 @@ import {type InitResult, initCertificateAuthorities} from '../../ca/store.js'
 
 export default class CaInit extends FleetCommand<typeof CaInit> {
   static override summary = 'Create the fleet\'s user CA and host CA in the state directory.'
-  static override description = `The user CA signs user certificates that every host's sshd trusts (TrustedUserCAKeys); the host CA signs host certificates that clients and the proxy trust (@cert-authority). Private keys are written 0600. Existing CAs are never overwritten.`
+  static override description = `The user CA signs user certificates that every host's sshd trusts (TrustedUserCAKeys); the host CA signs host certificates that clients and the proxy trust (@cert-authority). Private keys are written 0600. An existing CA (one brought in with \`ca import\`) is kept, never overwritten.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
@@ -20,8 +20,10 @@ export default class CaInit extends FleetCommand<typeof CaInit> {
   async run(): Promise<InitResult> {
     const result = await initCertificateAuthorities(this.home, {cluster: this.flags.cluster, keyType: this.flags['key-type']})
     this.say(`Created the certificate authorities of cluster ${result.cluster} in ${result.home}:`)
-    this.say(`  user CA  ${result.userCA.fingerprint}  ${result.userCA.path}`)
-    this.say(`  host CA  ${result.hostCA.fingerprint}  ${result.hostCA.path}`)
+    for (const [name, ca] of [['user', result.userCA], ['host', result.hostCA]] as const) {
+      this.say(`  ${name} CA  ${ca.fingerprint}  ${ca.path}${ca.existing ? '  (there already, kept)' : ''}`)
+    }
+
     this.say('Next: `fleetctl ca export --type user` for the hosts\' TrustedUserCAKeys.')
     return result
   }
