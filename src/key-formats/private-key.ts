@@ -1,6 +1,6 @@
 import {createPrivateKey, randomBytes} from 'node:crypto'
 
-import sshpk from 'sshpk'
+import type Sshpk from 'sshpk'
 
 import {
   KeyFormatError,
@@ -10,6 +10,7 @@ import {
   signData,
   verifySignature,
 } from '../certs/index.js'
+import {sshpk} from './sshpk.js'
 
 /** The private key file formats `ca import` reads. */
 export type PrivateKeyFileFormat = 'openssh' | 'pem' | 'ppk'
@@ -101,10 +102,10 @@ const isSshpkError = (error: unknown, name: string) => error instanceof Error &&
 /** OpenSSH and PuTTY files through sshpk, handed over as an unencrypted OpenSSH key that fleetctl's own parser reads. */
 function readWithSshpk(text: string, format: 'openssh' | 'ppk', passphrase?: string): ForeignPrivateKey {
   const what = format === 'openssh' ? 'OpenSSH' : 'PuTTY PPK'
-  let parsed: sshpk.PrivateKey
+  let parsed: Sshpk.PrivateKey
   try {
     // sshpk reads PPK as 'putty'; its type declarations do not list that name.
-    parsed = sshpk.parsePrivateKey(text, (format === 'openssh' ? 'ssh-private' : 'putty') as 'ssh-private', {passphrase})
+    parsed = sshpk().parsePrivateKey(text, (format === 'openssh' ? 'ssh-private' : 'putty') as 'ssh-private', {passphrase})
   } catch (error) {
     if (isSshpkError(error, 'KeyEncryptedError')) throw new KeyPassphraseError(`the ${what} private key is passphrase-protected`, 'missing')
     const message = (error as Error).message

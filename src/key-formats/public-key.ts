@@ -1,6 +1,7 @@
-import sshpk from 'sshpk'
+import type Sshpk from 'sshpk'
 
 import {KeyFormatError, parsePublicKey, parsePublicKeyBlob, type PublicKey} from '../certs/index.js'
+import {sshpk} from './sshpk.js'
 
 /** The public key file formats fleetctl reads where it asks for a public key. */
 export type PublicKeyFileFormat = 'openssh' | 'pem' | 'rfc4716'
@@ -32,9 +33,9 @@ export function readForeignPublicKey(text: string): ForeignPublicKey {
 }
 
 function readPem(text: string): PublicKey {
-  let parsed: sshpk.Key
+  let parsed: Sshpk.Key
   try {
-    parsed = sshpk.parseKey(text, 'pem')
+    parsed = sshpk().parseKey(text, 'pem')
   } catch (error) {
     throw new KeyFormatError(`not a PEM public key fleetctl can read: ${(error as Error).message.replace(/^Failed to parse \S+ as a valid \S+ format key: /, '')}`)
   }
