@@ -5,10 +5,11 @@
  */
 import {X509Certificate} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
-import {join} from 'node:path'
+import {hostname} from 'node:os'
 
 import {FleetError} from '../base/errors.js'
 import {fingerprint, parsePublicKey} from '../certs/index.js'
+import {webCertificate} from '../proxy/web.js'
 import {isBuiltinRole, resolveRoles, BUILTIN_ROLES} from './roles.js'
 import {checkName, type IdentityStore} from './store.js'
 import {encodeTicket, formatFingerprint, newTokenSecret, tokenId} from './token.js'
@@ -40,18 +41,22 @@ export function userView(user: User): UserView {
   }
 }
 
-/** The SHA-256 fingerprint (hex) of the proxy's web certificate, which enrolment tokens pin. */
-export async function webCertificateFingerprint(home: string, certPath?: string): Promise<string> {
-  const path = certPath ?? join(home, 'proxy', 'web.crt')
+/**
+ * The SHA-256 fingerprint (hex) of the proxy's web certificate, which enrolment tokens pin: the
+ * given file, or the proxy's own self-signed one in the state directory (made now, as
+ * `proxy start` would, when users are added before the proxy first runs).
+ */
+export async function webCertificateFingerprint(home: string, certPath: string | undefined, webAddress: string): Promise<string> {
   let pem: Buffer
-  try {
-    pem = await readFile(path)
-  } catch {
-    throw new FleetError(`no web certificate at ${path} to pin in the enrolment token`, {
-      code: 'web_cert_missing',
-      exit: 'missingState',
-      suggestions: ['Start the proxy once (`fleetctl proxy start` makes its web certificate), or pass --tls-cert with the certificate the proxy serves.'],
-    })
+  if (certPath) {
+    try {
+      pem = await readFile(certPath)
+    } catch {
+      throw new FleetError(`cannot read the web certificate ${certPath}`, {code: 'web_cert_missing', exit: 'missingState', suggestions: ['Pass --tls-cert the PEM certificate the proxy serves (its --tls-cert).']})
+    }
+  } else {
+    const host = webAddress.replace(/^\[/, '').replace(/\]?(:\d+)?$/, '')
+    pem = (await webCertificate(home, [...new Set([host, hostname(), 'localhost', '127.0.0.1'])], {})).cert
   }
   return new X509Certificate(pem).fingerprint256.replaceAll(':', '').toLowerCase()
 }
@@ -101,7 +106,7 @@ export async function addUser(store: IdentityStore, options: AddUserOptions): Pr
   checkName('user', options.name)
   await checkRoles(store, options.roles)
   const sshKeys = checkSshKeys(options.sshKeys)
-  const pin = await webCertificateFingerprint(options.home, options.webCertPath)
+  const pin = await webCertificateFingerprint(options.home, options.webCertPath, options.webAddress)
   const now = options.now ?? new Date()
   const user: User = {createdAt: now.toISOString(), name: options.name, roles: options.roles, sshKeys, updatedAt: now.toISOString()}
   await store.createUser(user)
@@ -120,7 +125,7 @@ export async function addUser(store: IdentityStore, options: AddUserOptions): Pr
 /** A fresh one-time token for a user (replacing any earlier one). */
 export async function issueEnrolmentToken(store: IdentityStore, options: {home: string; name: string; now?: Date; tokenTtlSeconds?: number; webAddress: string; webCertPath?: string}): Promise<{loginCommand: string; token: string; tokenExpiresAt: string}> {
   const now = options.now ?? new Date()
-  const pin = await webCertificateFingerprint(options.home, options.webCertPath)
+  const pin = await webCertificateFingerprint(options.home, options.webCertPath, options.webAddress)
   const secret = newTokenSecret()
   const expiresAt = new Date(now.getTime() + (options.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS) * 1000).toISOString()
   await store.deleteTokensOf(options.name)
