@@ -7,6 +7,9 @@ import {WireWriter} from '../certs/wire.js'
 
 export const PROOF_DOMAIN = 'fleetctl-login-v1@fleetctl'
 
+/** The SSHSIG namespace of login proofs (`ssh-keygen -Y sign -n …`), so no other signature of the key can be used. */
+export const PROOF_NAMESPACE = 'login@fleetctl'
+
 export function proofPayload(user: string, nonce: string, certifiedKeyBlob: Buffer): Buffer {
   return new WireWriter().string(PROOF_DOMAIN).string(user).string(nonce).string(certifiedKeyBlob).toBuffer()
 }

@@ -7,9 +7,10 @@
 import {randomBytes} from 'node:crypto'
 
 import {userCertificateRequest} from '../ca/issue.js'
-import {fingerprint, formatCertificate, parsePublicKey, type PrivateKey, type PublicKey, signCertificate, verifySignature} from '../certs/index.js'
-import {proofPayload} from './proof.js'
+import {fingerprint, formatCertificate, parsePublicKey, type PrivateKey, type PublicKey, signCertificate} from '../certs/index.js'
+import {PROOF_NAMESPACE, proofPayload} from './proof.js'
 import {capTtl, evaluateAccess, resolveRoles} from './roles.js'
+import {verifySshSignature} from './sshsig.js'
 import {type IdentityStore, NAME_PATTERN} from './store.js'
 import {LoginThrottle} from './throttle.js'
 import {tokenId} from './token.js'
@@ -79,6 +80,7 @@ export interface LoginRequest {
   ttlSeconds?: number
   password?: string
   totp?: string
+  /** A key login: the server's nonce and an SSHSIG (`ssh-keygen -Y sign`) over proofPayload in PROOF_NAMESPACE. */
   proof?: {nonce: string; signature: string}
 }
 
@@ -207,12 +209,10 @@ export class LoginService {
     if (expires === undefined || expires < this.now()) throw fail('nonce_unknown')
     if (!user) throw fail('unknown_user')
     const payload = proofPayload(user.name, proof.nonce, publicKey.blob)
-    const signature = Buffer.from(proof.signature, 'base64')
     let registered = false
     for (const line of user.sshKeys) {
-      const key = parsePublicKey(line).key
       registered = true
-      if (verifySignature(key, payload, signature).ok) return
+      if (verifySshSignature(parsePublicKey(line).key, PROOF_NAMESPACE, payload, proof.signature)) return
     }
     throw fail(registered ? 'bad_signature' : 'key_not_registered')
   }
