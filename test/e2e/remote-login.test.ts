@@ -111,6 +111,20 @@ describe('remote login: enrol, password + TOTP, then plain ssh through the proxy
     expect(noPassword.stderr).toMatch(/no password given and no terminal to ask on.*FLEETCTL_PASSWORD/)
   })
 
+  it('never trusts the proxy\'s web certificate on first use: a wrong pin or no pin is refused before anything is sent', async () => {
+    const failures = async () => (await proxy.audit()).filter((e) => e.event === 'login.failure').length
+    const before = await failures()
+    const base = ['login', '--no-agent', '--proxy', `127.0.0.1:${proxy.webPort}`, '--user', account]
+    const env = {FLEETCTL_PASSWORD: PASSWORD, FLEETCTL_TOTP: '000000'}
+    const wrongPin = await fleetctl([...base, '--tls-fingerprint', `sha256:${'0'.repeat(64)}`], {env: {CI: 'true', ...env}, home: tmp.dir('no-profile-1')})
+    expect(wrongPin.exitCode).toBe(5)
+    expect(wrongPin.stderr).toMatch(/presented a web certificate \(sha256:[0-9a-f]{64}\) that is not the pinned one.*Nothing was sent/)
+    const noPin = await fleetctl(base, {env: {CI: 'true', ...env}, home: tmp.dir('no-profile-2')})
+    expect(noPin.exitCode).toBe(5)
+    expect(noPin.stderr).toMatch(/--tls-fingerprint/)
+    expect(await failures()).toBe(before)
+  })
+
   it('logs in with password + TOTP (72h asked, cut to the role\'s 8h), then plain ssh web-1 goes through the proxy, recorded, audited as the person', async () => {
     expect(existsSync(join(state, 'ca', 'user_ca'))).toBe(false)
     const login = await asAccount(['login', '--ttl', '72h'], {FLEETCTL_PASSWORD: PASSWORD, FLEETCTL_TOTP: await code()})
