@@ -27,7 +27,7 @@ import {tmpDir} from '../helpers/tmp.js'
 const PASSWORD = 'correct horse battery staple'
 const REFUSED = 'login refused: the user name, password, code or key is not right'
 
-describe('remote login: enrol, password + TOTP, then plain ssh through the proxy', () => {
+describe('remote login: enrol, password + TOTP, then plain ssh through the proxy', {timeout: 180_000}, () => {
   const tmp = tmpDir('fleetctl-remote-login-')
   const account = `fleet${randomBytes(3).toString('hex')}`
   const admin = join(tmp.path, 'admin-state')
