@@ -92,7 +92,10 @@ export async function postJson<T>(endpoint: ProxyEndpoint, path: string, body: u
         })
       },
     )
-    request.on('error', (error) => reject(new FleetError(`the request to ${endpoint.address} failed: ${error.message}`, {code: 'proxy_unreachable', exit: 'unreachable'})))
+    request.on('error', (error) => {
+      socket.destroy()
+      reject(new FleetError(`the request to ${endpoint.address} failed: ${error.message}`, {code: 'proxy_unreachable', exit: 'unreachable'}))
+    })
     request.end(payload)
   })
 }

@@ -14,8 +14,6 @@ export interface Profile {
   user: string
   /** sha256 of its web certificate, hex. */
   fingerprint?: string
-  /** The user chose --insecure for this proxy. */
-  insecure?: boolean
   /** The key (and `-cert.pub` beside it) of the last login. */
   keyPath?: string
   /** The SSH address of the proxy, when it told us. */

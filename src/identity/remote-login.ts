@@ -69,8 +69,8 @@ export async function resolveEndpoint(home: string, options: {fingerprint?: stri
     })
   }
   const fingerprint = options.fingerprint ?? (sameProxy ? profile?.fingerprint : undefined)
-  const insecure = options.insecure ?? (sameProxy ? profile?.insecure : undefined)
-  return {endpoint: {address, fingerprint, insecure}, profile, user}
+  // --insecure holds for this run only: it is never remembered, so it is said out loud every time.
+  return {endpoint: {address, fingerprint, insecure: options.insecure}, profile, user}
 }
 
 export async function remoteLogin(options: RemoteLoginOptions): Promise<RemoteLoginResult> {
@@ -89,7 +89,7 @@ export async function remoteLogin(options: RemoteLoginOptions): Promise<RemoteLo
   const answer = await postJson<LoginResponse>(endpoint, '/webapi/identity/login', request)
   const installed = await installCredentials({agentSocket: options.agentSocket, certificateLine: answer.certificate, home: options.home, key, noAgent: options.noAgent, user: answer.user})
   await keepFleetPublicKeys(options.home, answer)
-  await writeProfile(options.home, {...profile, fingerprint: endpoint.fingerprint, insecure: endpoint.insecure || undefined, keyPath: installed.keyPath, proxy: endpoint.address, user: answer.user})
+  await writeProfile(options.home, {...profile, fingerprint: endpoint.fingerprint, keyPath: installed.keyPath, proxy: endpoint.address, user: answer.user})
   return {
     ...installed,
     proxy: endpoint.address,

@@ -29,6 +29,7 @@ export type LoginFailureReason =
   | 'no_logins'
   | 'nonce_unknown'
   | 'not_enrolled'
+  | 'token_invalid'
   | 'totp_invalid'
   | 'totp_replayed'
   | 'unknown_user'
@@ -144,7 +145,7 @@ export class LoginService {
     const problem = passwordProblem(request.password)
     if (problem) throw new LoginRefused(400, problem, 'weak_password')
     const token = await this.options.store.takeToken(tokenId(request.token))
-    if (!token || token.user !== request.user || Date.parse(token.expiresAt) < this.now() * 1000) throw refuse('bad_request')
+    if (!token || token.user !== request.user || Date.parse(token.expiresAt) < this.now() * 1000) throw refuse('token_invalid')
     const password = await hashPassword(request.password)
     const secret = newTotpSecret()
     const user = await this.options.store.updateUser(request.user, (u) => ({...u, password, totp: {secret}, updatedAt: new Date(this.now() * 1000).toISOString()}))
