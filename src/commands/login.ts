@@ -41,7 +41,7 @@ and takes --principals from the command line (and is what runs when there is no 
     local: Flags.boolean({summary: 'Sign with the user CA in the state directory (admin tool on the CA\'s machine).'}),
     'no-agent': Flags.boolean({summary: 'Write the key and certificate files only; do not load them into ssh-agent.'}),
     'password-stdin': Flags.boolean({summary: 'Read the password from the first line of standard input.'}),
-    principals: Flags.string({dependsOn: ['local'], env: 'FLEETCTL_PRINCIPALS', summary: 'With --local: logins the certificate allows, comma-separated (default: the user).'}),
+    principals: Flags.string({env: 'FLEETCTL_PRINCIPALS', exclusive: ['proxy', 'enrol', 'identity'], summary: 'Local signing only (implies --local): logins the certificate allows, comma-separated (default: the user).'}),
     proxy: Flags.string({env: 'FLEETCTL_PROXY_WEB_ADDR', exclusive: ['local'], summary: 'The proxy\'s HTTPS address, host[:port] (default port 3080; default: the profile\'s).'}),
     'tls-fingerprint': Flags.string({env: 'FLEETCTL_PROXY_FINGERPRINT', exclusive: ['insecure'], summary: 'Pin the proxy\'s web certificate: sha256:… (from your admin).'}),
     totp: Flags.string({env: 'FLEETCTL_TOTP', summary: 'The current code of your authenticator app (asked on a terminal otherwise).'}),
@@ -59,7 +59,7 @@ and takes --principals from the command line (and is what runs when there is no 
       this.say(`Add this to your authenticator app (or scan it as a QR code), then run \`fleetctl login\`:\n\n  ${result.otpauthUri}\n\n  secret: ${result.totpSecret}`)
       return result
     }
-    const remote = !flags.local && Boolean(flags.proxy || flags.identity || (await readProfile(this.home)))
+    const remote = !flags.local && !flags.principals && Boolean(flags.proxy || flags.identity || (await readProfile(this.home)))
     if (!remote) {
       const user = flags.user ?? userInfo().username
       const ttlSeconds = durationFlag('ttl', flags.ttl ?? '12h')
