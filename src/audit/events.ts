@@ -103,16 +103,45 @@ export interface ProxyStoppedEvent {
   user: null
 }
 
+/** A login over the proxy's HTTPS that got a certificate; `user` is the person. */
+export interface LoginSuccessEvent extends AuditContext {
+  event: 'login.success'
+  method: string
+  principals: string[]
+  roles: string[]
+  ttlSeconds: number
+  /** The lifetime asked for was longer than the roles allow. */
+  ttlCapped: boolean
+  /** The certificate's serial (for revoking it) and the certified key's fingerprint. */
+  serial: string
+  fingerprint: string
+}
+
+/** A refused login or enrolment; `user` is the name that was given, which may not exist. */
+export interface LoginFailureEvent extends AuditContext {
+  event: 'login.failure'
+  method?: string
+  reason: string
+}
+
+/** A person used their enrolment token: a password and TOTP seed are set. */
+export interface UserEnrolledEvent extends AuditContext {
+  event: 'user.enrolled'
+}
+
 export type AuditEvent =
   | AgentMissingEvent
   | AuthFailureEvent
   | ExecEvent
   | HostRejectedEvent
+  | LoginFailureEvent
+  | LoginSuccessEvent
   | PortForwardEvent
   | ProxyStoppedEvent
   | SessionEndEvent
   | SessionStartEvent
   | SubsystemEvent
+  | UserEnrolledEvent
 export type AuditEventName = AuditEvent['event']
 
 /** An event as stored: with its time. */
@@ -126,11 +155,14 @@ export const EVENT_FIELDS: {[E in AuditEventName]: readonly Exclude<keyof Extrac
   'auth.failure': ['reason', 'method', 'keyId', 'fingerprint'],
   exec: ['command', 'pty'],
   'host.rejected': ['reason', 'fingerprint'],
+  'login.failure': ['method', 'reason'],
+  'login.success': ['method', 'principals', 'roles', 'ttlSeconds', 'ttlCapped', 'serial', 'fingerprint'],
   'port.forward': ['direction', 'destHost', 'destPort', 'origHost', 'origPort', 'allowed', 'reason'],
   'proxy.stopped': ['sessionsCut', 'connectionsClosed'],
   'session.end': ['duration', 'exitStatus', 'exitSignal', 'bytes', 'sha256', 'cut', 'recordingError'],
   'session.start': ['kind', 'pty', 'recording'],
   subsystem: ['name'],
+  'user.enrolled': [],
 }
 
 export const AUDIT_EVENT_NAMES = Object.keys(EVENT_FIELDS) as AuditEventName[]

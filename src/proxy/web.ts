@@ -7,6 +7,7 @@ import {execa} from 'execa'
 import {FleetError} from '../base/errors.js'
 import {commaList} from '../base/list.js'
 import {formatCAExport} from '../ca/export.js'
+import {IDENTITY_PREFIX, identityRoutes} from '../identity/web-routes.js'
 import {exists} from '../state/files.js'
 import type {ProxyServices} from './context.js'
 
@@ -44,12 +45,14 @@ export async function webCertificate(home: string, names: string[], files: {cert
 /**
  * HTTPS: `GET /webapi/auth/export?type=user|host` (the text `fleetctl ca export` prints, so
  * Teleport's documented `curl ... | sed s/cert-authority\ // > teleport_user_ca.pub` works),
- * `/healthz` and Prometheus `/metrics`.
+ * `/healthz` and Prometheus `/metrics`; the login API under /webapi/identity/ (src/identity).
  */
 export function createWebServer(services: ProxyServices, tls: {cert: Buffer; key: Buffer}): Server {
   const {identity, metrics} = services
+  const identityWeb = identityRoutes({audit: services.audit, cluster: identity.cluster, home: services.config.home, hostCAKey: identity.hostCAKey, log: services.log, userCAKey: identity.userCAKey})
   return createServer({cert: tls.cert, key: tls.key}, (request, response) => {
     const url = new URL(request.url ?? '/', 'https://proxy')
+    if (url.pathname.startsWith(IDENTITY_PREFIX)) return identityWeb(request, response)
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
       response.writeHead(status, {'content-type': type, 'cache-control': 'no-store'})
       response.end(body)

@@ -27,9 +27,16 @@ const samples: AuditEvent[] = [
   {client: null, connectionsClosed: 2, event: 'proxy.stopped', host: null, login: null, session: null, sessionsCut: 1, user: null},
 ]
 
+/** The login API's events (src/identity): no login or host yet; a request id as the session. */
+const loginSamples: AuditEvent[] = [
+  {client: '192.0.2.10:51234', event: 'login.success', fingerprint: 'SHA256:ghi', host: null, login: null, method: 'password+totp', principals: ['alice'], roles: ['dev'], serial: '42', session: 'r1', ttlCapped: true, ttlSeconds: 28_800, user: 'alice'},
+  {client: '192.0.2.10:51234', event: 'login.failure', host: null, login: null, method: 'password+totp', reason: 'totp_replayed', session: 'r2', user: 'alice'},
+  {client: '192.0.2.10:51234', event: 'user.enrolled', host: null, login: null, session: 'r3', user: 'alice'},
+]
+
 describe('audit event lines', () => {
   it('has a sample of every event', () => {
-    expect(samples.map((s) => s.event).sort()).toEqual([...AUDIT_EVENT_NAMES].sort())
+    expect([...samples, ...loginSamples].map((s) => s.event).sort()).toEqual([...AUDIT_EVENT_NAMES].sort())
   })
 
   it('writes time, event, the context, then the event\'s fields, as one line', () => {
@@ -39,7 +46,7 @@ describe('audit event lines', () => {
     expect(formatAuditLine(samples[5], at)).toBe(
       '{"time":"2025-01-31T12:00:00.000Z","event":"auth.failure","session":"c9","user":null,"login":"root","host":null,"client":"198.51.100.7:40022","reason":"certificate expired","method":"publickey","keyId":"mallory","fingerprint":"SHA256:abc"}\n',
     )
-    for (const sample of samples) {
+    for (const sample of [...samples, ...loginSamples]) {
       const line = formatAuditLine(sample, at)
       expect(line.indexOf('\n')).toBe(line.length - 1)
       expect(Object.keys(JSON.parse(line)).slice(0, 7)).toEqual(['time', 'event', 'session', 'user', 'login', 'host', 'client'])
