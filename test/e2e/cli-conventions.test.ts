@@ -111,7 +111,7 @@ describe('oclif conventions', () => {
       for (const [name, flag] of Object.entries(command.flags)) expect(machine.has(String(flag.default)), `${command.id} --${name} default ${String(flag.default)}`).toBe(false)
     }
     const help = await fleetctl(['login', '--help'], {home})
-    expect(help.stdout).toMatch(/--user=<value>\s+\[default: the profile's user, else your login name, env: FLEETCTL_USER\]/)
+    expect(help.stdout).toMatch(/--user=<value>\s+\[default: the profile's user, else your login name,\s+env: FLEETCTL_USER\]/)
     // The default is looked up when login runs.
     const login = await fleetctl(['login', '--no-agent', '--json'], {home})
     expect(login.exitCode, login.stderr).toBe(0)

@@ -11,12 +11,7 @@ const fingerprintLine = (result: ImportResult) =>
 
 export default class CaImport extends FleetCommand<typeof CaImport> {
   static override summary = 'Make an existing CA key the fleet\'s user or host CA.'
-  static override description = `Hosts that already trust an organisation's CA (TrustedUserCAKeys, @cert-authority) keep working:
-fleetctl signs with the imported key from then on. Reads OpenSSH private keys (passphrase-protected
-too), PEM (PKCS#1, SEC1, PKCS#8; encrypted or not) and PuTTY PPK (v2, and v3 without a passphrase).
-The key is stored unencrypted, 0600, in the state directory, as \`ca init\` stores its own. An
-existing CA is replaced only with --force. Without --passphrase-file, a protected key's passphrase
-is asked for on a terminal, never in CI or under --json.`
+  static override description = `Hosts that already trust an organisation's CA (TrustedUserCAKeys, @cert-authority) keep working: fleetctl signs with the imported key from then on. Reads OpenSSH private keys (passphrase-protected too), PEM (PKCS#1, SEC1, PKCS#8; encrypted or not) and PuTTY PPK (v2, and v3 without a passphrase). The key is stored unencrypted, 0600, in the state directory, as \`ca init\` stores its own. An existing CA is replaced only with --force. Without --passphrase-file, a protected key's passphrase is asked for on a terminal, never in CI or under --json.`
 
   static override examples = [
     {command: '<%= config.bin %> <%= command.id %> --type user --key corp_user_ca --passphrase-file corp_user_ca.passphrase', description: 'Import a passphrase-protected OpenSSH user CA'},

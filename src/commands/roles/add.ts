@@ -11,10 +11,7 @@ import {readUserFile} from '../../state/files.js'
 
 export default class RolesAdd extends FleetCommand<typeof RolesAdd> {
   static override summary = 'Add a role: which logins, on which hosts, for how long, with which permissions.'
-  static override description = `From a YAML file (--file) or flags. Keys: name, description, logins ({{user}} is the person's own
-name), hosts (glob patterns on the names users dial), groups (inventory groups), max_ttl (the longest
-certificate lifetime, e.g. 8h), permit_pty (default true), port_forwarding (default false),
-agent_forwarding (default true). The built-in roles admin and auditor cannot be changed.`
+  static override description = `From a YAML file (--file) or flags. Keys: name, description, logins ({{user}} is the person's own name), hosts (glob patterns on the names users dial), groups (inventory groups), max_ttl (the longest certificate lifetime, e.g. 8h), permit_pty (default true), port_forwarding (default false), agent_forwarding (default true). The built-in roles admin and auditor cannot be changed.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --name dev --logins \'{{user}},deploy\' --hosts \'web-*,*.stage.example.com\' --max-ttl 8h',

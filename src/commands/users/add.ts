@@ -10,11 +10,7 @@ import {FileIdentityStore} from '../../identity/store.js'
 
 export default class UsersAdd extends FleetCommand<typeof UsersAdd> {
   static override summary = 'Add a person (or a bot) and print their one-time enrolment token.'
-  static override description = `Run on the proxy's machine. A person gets a one-time token to hand over: \`fleetctl login --enrol
-<token>\` sets their password and TOTP second factor over the proxy's HTTPS, with the proxy's web
-certificate fingerprint pinned from the token. A bot registered with --ssh-key needs no token: it
-logs in by signing with that key (\`fleetctl login --identity\`). What either may do comes from
---roles (see \`fleetctl roles ls\`).`
+  static override description = `Run on the proxy's machine. A person gets a one-time token to hand over: \`fleetctl login --enrol <token>\` sets their password and TOTP second factor over the proxy's HTTPS, with the proxy's web certificate fingerprint pinned from the token. A bot registered with --ssh-key needs no token: it logs in by signing with that key (\`fleetctl login --identity\`). What either may do comes from --roles (see \`fleetctl roles ls\`).`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> joe --roles admin --web-addr proxy.example.com:3080',
