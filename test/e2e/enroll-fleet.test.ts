@@ -97,11 +97,9 @@ describe.skipIf(!isRoot)('enroll host: a fleet of ten', () => {
   })
 
   it('enrolls ten hosts five at a time, each then presenting a fleet host certificate and accepting fleet user certificates', async () => {
-    const started = Date.now()
     const {exitCode, report, stderr} = await enroll('--accept-new-host-key')
     expect(exitCode, `${stderr}\n${JSON.stringify(report, null, 2)}`).toBe(0)
     expect(report.counts.enrolled).toBe(HOSTS)
-    expect(Date.now() - started).toBeLessThan(90_000)
     for (const [i, host] of hosts.entries()) {
       expect(report.hosts[i]).toMatchObject({host: `web-${i}`, status: 'enrolled'})
       expect(report.hosts[i].principals).toEqual(expect.arrayContaining([`web-${i}`, '127.0.0.1']))
