@@ -124,9 +124,10 @@ describe('proxy sessions through ssh -J', () => {
     const woken = wakeUps() - before
     const result = await session
     expect(result.failed, result.transcript).toBeNull()
-    // A recording's flush timer armed for life woke the proxy 4 times a second (12 here); allow
-    // for a stray wake-up or two (a garbage collection V8 schedules after activity).
-    expect(woken).toBeLessThan(4)
+    // A recording's flush timer armed for life woke the proxy 4 times a second (12 here), and
+    // prom-client's event-loop monitor 100 times a second (~300); allow for a few stray wake-ups
+    // (garbage collections V8 schedules after activity: up to 5 seen with other suites running).
+    expect(woken).toBeLessThan(8)
   })
 
   it('takes the agent from the inner connection when ForwardAgent is on for the target only', async () => {
