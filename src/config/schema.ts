@@ -101,7 +101,7 @@ const proxySchema = z.strictObject({
     flag: 'listen',
   }),
   web_listen: key(z.union([z.enum(['off', 'none', '']), listenAddress]).default('0.0.0.0:3080'), {
-    description: 'HTTPS address for /webapi/auth/export, /healthz and /metrics; `off` for none.',
+    description: 'HTTPS address for the login API (/webapi/identity/), /webapi/auth/export, /healthz and /metrics; `off` for none.',
     expects: 'host:port, [v6]:port, :port or off',
     flag: 'web-listen',
   }),

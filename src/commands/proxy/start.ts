@@ -34,7 +34,7 @@ Config keys (config.yaml or --config, under "proxy:"; docs/config.md has each wi
   static override flags = {
     config: Flags.string({env: 'FLEETCTL_PROXY_CONFIG', summary: 'YAML file with the proxy settings (default: <home>/config.yaml).'}),
     listen: Flags.string({env: 'FLEETCTL_PROXY_LISTEN', summary: 'SSH address to listen on (default 0.0.0.0:3023).'}),
-    'web-listen': Flags.string({env: 'FLEETCTL_PROXY_WEB_LISTEN', summary: 'HTTPS address for /webapi/auth/export, /healthz, /metrics (default 0.0.0.0:3080; "off" for none).'}),
+    'web-listen': Flags.string({env: 'FLEETCTL_PROXY_WEB_LISTEN', summary: 'HTTPS address for the login API, /webapi/auth/export, /healthz, /metrics (default 0.0.0.0:3080; "off" for none).'}),
     'public-addr': Flags.string({env: 'FLEETCTL_PROXY_PUBLIC_ADDR', multiple: true, delimiter: ',', summary: 'Names users reach the proxy by; its host certificate covers them.'}),
     'checks-host-keys': Flags.boolean({
       allowNo: true,
